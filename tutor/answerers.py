@@ -1,0 +1,142 @@
+"""Turn retrieved passages into an answer: the extractive answerer, and the abstention rule both answerers share.
+
+The extractive answerer quotes the course material: it scores every quotable unit (sentence, list
+item, step, table row) of the retrieved passages against the question, answers with the best one
+(a lead-in such as "Researchers aim to:" brings the items it introduces), and may add a second
+quote from another passage when it is nearly as good. Each quote is marked [n] with the rank of the
+citation it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutor.chunking import Unit
+from tutor.models import PATH_SEP, Chunk, Citation
+from tutor.retrieval import terms
+
+ABSTAIN_TEXT = "The course material does not cover this question."
+
+# Calibrated with `tutor eval --calibrate` on eval/questions.jsonl (see README, "Evaluation").
+ABSTAIN_THRESHOLD = 0.42
+LEXICAL_WEIGHT = 0.35  # how much word overlap with the question adds to a unit's cosine similarity
+SECOND_QUOTE_RATIO = 0.93  # a second quote must score at least this fraction of the best
+MAX_ANSWER_ITEMS = 8
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved passage with its quotable units and their vectors."""
+
+    rank: int
+    chunk: Chunk
+    score: float
+    dense: float
+    units: tuple[Unit, ...]
+    unit_vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class Quote:
+    evidence: Evidence
+    unit: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+
+
+def coverage(question: str, text: str) -> float:
+    """Share of the question's content terms that `text` contains."""
+    q = set(terms(question))
+    if not q:
+        return 0.0
+    return len(q & set(terms(text))) / len(q)
+
+
+def rank_quotes(question: str, qvec: np.ndarray, evidence: list[Evidence]) -> list[Quote]:
+    quotes = []
+    for ev in evidence:
+        if not ev.units:
+            continue
+        cosines = ev.unit_vectors @ qvec
+        heading = ev.chunk.section.split(PATH_SEP)[-1] if ev.chunk.section else ""
+        for i, unit in enumerate(ev.units):
+            lexical = coverage(question, f"{heading} {unit.context} {unit.text}")
+            quotes.append(Quote(ev, i, float(cosines[i]) + LEXICAL_WEIGHT * lexical))
+    quotes.sort(key=lambda q: -q.score)
+    return quotes
+
+
+def support(question: str, best: Quote | None) -> float:
+    """How well the material supports an answer: the best quote's score plus how much of the question
+    its passage covers. Below ABSTAIN_THRESHOLD the tutor abstains."""
+    if best is None:
+        return 0.0
+    return 0.5 * best.score + 0.5 * best.evidence.dense + 0.25 * coverage(question, best.evidence.chunk.text)
+
+
+def expand_quote(quote: Quote) -> str:
+    """The quote's text; a lead-in or a list item with sub-items brings what it introduces."""
+    units = quote.evidence.units
+    unit = units[quote.unit]
+    follow: list[str] = []
+    if unit.text.rstrip().endswith(":"):
+        follow = [u.text for u in units[quote.unit + 1 :] if not u.context][:MAX_ANSWER_ITEMS]
+    else:
+        follow = [u.text for u in units[quote.unit + 1 :] if u.context == unit.text][:MAX_ANSWER_ITEMS]
+    if not follow:
+        return unit.text
+    lead = unit.text.rstrip().rstrip(":")
+    return f"{lead}: " + "; ".join(f.rstrip(".") for f in follow) + "."
+
+
+def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict[int, Quote]) -> tuple[Citation, ...]:
+    """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank."""
+    order = [q.evidence for q in used] + [ev for ev in evidence if ev not in [q.evidence for q in used]]
+    citations = []
+    for rank, ev in enumerate(order, start=1):
+        quote = best_units.get(id(ev))
+        citations.append(
+            Citation(
+                rank=rank,
+                chunk_id=ev.chunk.chunk_id,
+                source=ev.chunk.source,
+                section=ev.chunk.section,
+                text=ev.chunk.text,
+                quote=ev.units[quote.unit].text if quote else "",
+                score=round(ev.score, 4),
+            )
+        )
+    return tuple(citations)
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
+        quotes = rank_quotes(question, qvec, evidence)
+        best = quotes[0] if quotes else None
+        if best is None or support(question, best) < ABSTAIN_THRESHOLD:
+            return Draft(ABSTAIN_TEXT, True, ())
+        used = [best]
+        for q in quotes[1:]:
+            if q.score < SECOND_QUOTE_RATIO * best.score:
+                break
+            if q.evidence is not best.evidence:
+                used.append(q)
+                break
+        best_units: dict[int, Quote] = {}
+        for q in quotes:
+            best_units.setdefault(id(q.evidence), q)
+        for q in used:
+            best_units[id(q.evidence)] = q
+        citations = make_citations(evidence, used, best_units)
+        parts = [f"{expand_quote(q)} [{i}]" for i, q in enumerate(used, start=1)]
+        return Draft(" ".join(parts), False, citations)

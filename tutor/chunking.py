@@ -1,0 +1,289 @@
+"""Split sections into paragraph-sized passages without cutting a list item, step or table row.
+
+A section body is read as blocks: paragraphs, list items (with their nested items), single
+structured lines ("Step 3: ..."), and table rows. Tables whose cell separators were lost when a
+web page was flattened ("Risk ToleranceHigh - ...Low - ...") are recognised by their run-together
+cells and rewritten as readable rows ("Risk Tolerance — Academic: High - ...; Industry: Low - ...").
+Blocks are then packed, in order, into passages of about CHUNK_TARGET_CHARS, never more than
+CHUNK_MAX_CHARS; only a single block longer than that is split, at sentence boundaries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tutor.config import CHUNK_MAX_CHARS, CHUNK_TARGET_CHARS
+from tutor.ingest import BULLET_RE, LABELLED_NUMBER_RE
+from tutor.models import Chunk, Section
+
+# Version of the chunking rules: part of the index manifest, so a change here rebuilds the index.
+CHUNKER_VERSION = "3"
+
+GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
+SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+MARKER_RE = re.compile(r"^\s*(?:[-*+•◦▪●‣–]|\d{1,3}[.)]|[a-z][.)])\s+")
+ROW_SEP = " — "
+
+
+@dataclass
+class Block:
+    kind: str  # "paragraph" | "item" | "line" | "row" | "header"
+    text: str
+    start: int
+    end: int
+
+    @property
+    def leads_in(self) -> bool:
+        """True when the block introduces what follows and should not end a passage."""
+        return self.kind == "header" or self.text.rstrip().endswith(":")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of a passage: a sentence, a list item, a step or a table row."""
+
+    text: str
+    context: str  # the list item it sits under, if any
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def chunk_sections(sections: Iterable[Section]) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for section in sections:
+        chunks.extend(chunk_section(section))
+    return chunks
+
+
+def chunk_section(section: Section) -> list[Chunk]:
+    blocks = _split_oversized(parse_blocks(section.text, section.start))
+    return [_make_chunk(section, group) for group in _pack(blocks)]
+
+
+def make_chunk_id(source: str, start: int, end: int, text: str) -> str:
+    digest = hashlib.sha256(f"{source}\0{start}\0{end}\0{text}".encode()).hexdigest()
+    return digest[:16]
+
+
+def split_units(text: str) -> list[Unit]:
+    """The quotable units of a passage, in order."""
+    units: list[Unit] = []
+    parents: list[tuple[int, str]] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        body = MARKER_RE.sub("", line).strip()
+        is_item = bool(MARKER_RE.match(line)) or indent > 0
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        context = parents[-1][1] if parents else ""
+        if is_item or ROW_SEP in line or LABELLED_NUMBER_RE.match(line):
+            pieces = [body] if len(body) <= 300 else split_sentences(body)
+            parents.append((indent, body))
+        else:
+            pieces = split_sentences(body)
+        units.extend(Unit(p, context) for p in pieces if p)
+    return units
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_RE.split(text) if s.strip()]
+
+
+# --------------------------------------------------------------------------- parsing blocks
+
+
+@dataclass
+class _Line:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def indent(self) -> int:
+        return len(self.text.expandtabs(4)) - len(self.text.expandtabs(4).lstrip())
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+    @property
+    def bullet(self) -> bool:
+        return bool(BULLET_RE.match(self.text))
+
+
+def parse_blocks(body: str, offset: int = 0) -> list[Block]:
+    lines, pos = [], offset
+    for raw in body.split("\n"):
+        lines.append(_Line(raw, pos, pos + len(raw)))
+        pos += len(raw) + 1
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.blank:
+            i += 1
+        elif line.bullet:
+            i = _read_item(lines, i, blocks)
+        else:
+            j = i
+            while j < len(lines) and not lines[j].blank and not lines[j].bullet:
+                j += 1
+            run = lines[i:j]
+            table = _read_table(run)
+            blocks.extend(table if table is not None else _read_text_run(run))
+            i = j
+    return blocks
+
+
+def _read_item(lines: list[_Line], i: int, blocks: list[Block]) -> int:
+    """A list item with its wrapped lines and nested items (blank lines between them allowed)."""
+    base = lines[i].indent
+    members = [lines[i]]
+    j = i + 1
+    while j < len(lines):
+        line = lines[j]
+        if line.blank:
+            nxt = next((x for x in lines[j + 1 :] if not x.blank), None)
+            if nxt is None or nxt.indent <= base:
+                break
+            j += 1
+            continue
+        if line.bullet and line.indent <= base:
+            break
+        if not line.bullet and line.indent <= base and not line.text.lstrip()[:1].islower():
+            break
+        members.append(line)
+        j += 1
+    rendered: list[str] = []
+    for m in members:
+        if m.bullet or not rendered:
+            rendered.append(" " * max(m.indent - base, 0) + m.text.strip())
+        else:
+            rendered[-1] += " " + m.text.strip()  # a wrapped continuation line
+    blocks.append(Block("item", "\n".join(rendered), members[0].start, members[-1].end))
+    return j
+
+
+def _read_text_run(run: list[_Line]) -> list[Block]:
+    """Consecutive non-blank lines: one wrapped paragraph, or several one-line entries."""
+    groups: list[list[_Line]] = [[run[0]]]
+    for prev, line in zip(run, run[1:]):
+        stripped = prev.text.strip()
+        wraps = line.text.lstrip()[:1].islower() or (len(stripped) >= 60 and stripped[-1] not in ".:!?;")
+        if wraps and not LABELLED_NUMBER_RE.match(line.text):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    kind = "paragraph" if len(groups) == 1 else "line"
+    return [
+        Block(kind, " ".join(x.text.strip() for x in g), g[0].start + g[0].indent, g[-1].end) for g in groups
+    ]
+
+
+def _split_cells(text: str) -> list[str]:
+    if text.lstrip().startswith("|"):
+        return [c.strip() for c in text.strip().strip("|").split("|")]
+    return [c.strip() for c in GLUE_RE.split(text.strip())]
+
+
+def _read_table(run: list[_Line]) -> list[Block] | None:
+    """Rows of a pipe table, or of a table whose cells were run together; None if `run` is not one."""
+    if len(run) < 3:
+        return None
+    rows = [r for r in run if not re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", r.text)]  # drop |---| rules
+    header = _split_cells(rows[0].text)
+    width = len(header)
+    if width < 2 or any(not c or len(c) > 40 or len(c.split()) > 4 for c in header):
+        return None
+    fitting = sum(len(_split_cells(r.text)) == width for r in rows[1:])
+    if fitting < max(2, 0.6 * (len(rows) - 1)):
+        return None
+    blocks = [Block("header", " | ".join(header), rows[0].start + rows[0].indent, rows[0].end)]
+    for r in rows[1:]:
+        cells = _split_cells(r.text)
+        if len(cells) == width:
+            labelled = "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:]))
+            text = f"{cells[0]}{ROW_SEP}{labelled}"
+        else:
+            text = r.text.strip()  # cannot tell the cells apart: keep the row as it stands
+        blocks.append(Block("row", text, r.start + r.indent, r.end))
+    return blocks
+
+
+# --------------------------------------------------------------------------- packing
+
+
+def _split_oversized(blocks: list[Block]) -> list[Block]:
+    out: list[Block] = []
+    for b in blocks:
+        if len(b.text) <= CHUNK_MAX_CHARS:
+            out.append(b)
+            continue
+        pieces = b.text.split("\n") if "\n" in b.text else split_sentences(b.text)
+        cur = ""
+        for piece in pieces:
+            for part in _hard_wrap(piece):
+                if cur and len(cur) + 1 + len(part) > CHUNK_TARGET_CHARS:
+                    out.append(Block(b.kind, cur, b.start, b.end))
+                    cur = part
+                else:
+                    cur = f"{cur}\n{part}" if cur and "\n" in b.text else (f"{cur} {part}" if cur else part)
+        if cur:
+            out.append(Block(b.kind, cur, b.start, b.end))
+    return out
+
+
+def _hard_wrap(text: str) -> list[str]:
+    """Last resort for a 'sentence' longer than a passage: cut at spaces (or anywhere)."""
+    if len(text) <= CHUNK_MAX_CHARS:
+        return [text]
+    parts, cur = [], ""
+    for word in re.findall(r"\S+\s*", text):
+        while len(word) > CHUNK_MAX_CHARS:
+            if cur:
+                parts.append(cur.strip())
+                cur = ""
+            parts.append(word[:CHUNK_MAX_CHARS])
+            word = word[CHUNK_MAX_CHARS:]
+        if len(cur) + len(word) > CHUNK_TARGET_CHARS and cur:
+            parts.append(cur.strip())
+            cur = ""
+        cur += word
+    if cur.strip():
+        parts.append(cur.strip())
+    return parts
+
+
+def _pack(blocks: list[Block]) -> list[list[Block]]:
+    groups: list[list[Block]] = []
+    cur: list[Block] = []
+    size = 0
+    for b in blocks:
+        added = len(b.text) + (1 if cur else 0)
+        if cur and (size + added > CHUNK_MAX_CHARS or (size + added > CHUNK_TARGET_CHARS and not cur[-1].leads_in)):
+            groups.append(cur)
+            cur, size, added = [], 0, len(b.text)
+        cur.append(b)
+        size += added
+    if cur:
+        groups.append(cur)
+    return groups
+
+
+def _make_chunk(section: Section, blocks: list[Block]) -> Chunk:
+    text = "\n".join(b.text for b in blocks)
+    start, end = min(b.start for b in blocks), max(b.end for b in blocks)
+    return Chunk(
+        chunk_id=make_chunk_id(section.source, start, end, text),
+        source=section.source,
+        section=section.path,
+        text=text,
+        start=start,
+        end=end,
+    )

@@ -1,0 +1,36 @@
+"""Defaults and limits, in one place. Environment variables override the defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Limits a user can meet; the README's "Limits and guarantees" section repeats them.
+MAX_QUESTION_CHARS = 2000
+MAX_CORPUS_FILE_BYTES = 20 * 1024 * 1024
+CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+# Passage sizes, in characters: paragraph-sized so that a citation points at something precise.
+CHUNK_TARGET_CHARS = 550
+CHUNK_MAX_CHARS = 950
+
+DEFAULT_TOP_K = 3
+EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def default_corpus_dir() -> Path:
+    return Path(os.environ.get("TUTOR_CORPUS") or PROJECT_ROOT / "corpus")
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("TUTOR_INDEX") or PROJECT_ROOT / "index")
+
+
+def default_generator() -> str:
+    return os.environ.get("TUTOR_GENERATOR") or "auto"
+
+
+def default_device() -> str:
+    return os.environ.get("TUTOR_DEVICE") or "auto"

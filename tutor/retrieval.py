@@ -1,0 +1,131 @@
+"""Find the passages for a question: dense (FAISS) and lexical (BM25) search, fused by reciprocal rank.
+
+`tutor eval` prints recall for each mode on the project's question set; `hybrid` is the default
+because it wins there (see README, "Retrieval").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutor.errors import TutorError
+from tutor.store import Store, passage_text
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60  # the usual reciprocal-rank-fusion constant; flat enough that both lists count
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her
+    here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
+    only or other our out over own same she should so some such than that the their them then there these
+    they this those through to too under until up very was we were what when where which while who whom why
+    will with would you your yours s t don let lets tell explain describe name list give mention according
+    article text course material""".split()
+)
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match 'models'/'model' and 'training'/'trained'/'train'."""
+    for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
+        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of `text`: lower-cased, stop words dropped, lightly stemmed."""
+    out = []
+    for token in TOKEN_RE.findall(text.lower()):
+        for part in token.replace("'", "-").split("-") if "-" in token or "'" in token else (token,):
+            if part and part not in STOPWORDS:
+                out.append(stem(part))
+        if "-" in token:
+            out.append(token)  # keep "real-world" whole as well as its parts
+    return out
+
+
+class BM25:
+    """Okapi BM25 over a fixed list of texts."""
+
+    def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75) -> None:
+        docs = [Counter(terms(t)) for t in texts]
+        self.n = len(docs)
+        lengths = np.array([sum(d.values()) for d in docs], dtype=np.float32)
+        avg = float(lengths.mean()) if self.n else 1.0
+        df = Counter(term for d in docs for term in d)
+        self.idf = {t: math.log(1 + (self.n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.max_idf = math.log(1 + (self.n + 0.5) / 0.5)
+        norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
+        self.weights: dict[str, np.ndarray] = {}
+        for i, d in enumerate(docs):
+            for t, tf in d.items():
+                row = self.weights.setdefault(t, np.zeros(self.n, dtype=np.float32))
+                row[i] = self.idf[t] * tf * (k1 + 1) / (tf + norm[i])
+
+    def scores(self, query: str) -> np.ndarray:
+        out = np.zeros(self.n, dtype=np.float32)
+        for t in terms(query):
+            row = self.weights.get(t)
+            if row is not None:
+                out += row
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    position: int  # index into Store.chunks
+    score: float  # the fused score used for ranking
+    dense: float  # cosine similarity of question and passage
+
+
+class Retriever:
+    def __init__(self, store: Store, embedder, mode: str = "hybrid") -> None:
+        if mode not in MODES:
+            raise TutorError(f"Unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}.")
+        self.store = store
+        self.embedder = embedder
+        self.mode = mode
+        self.bm25 = BM25([passage_text(c) for c in store.chunks])
+
+    def embed(self, questions: list[str]) -> np.ndarray:
+        return self.embedder.encode(questions, batch_size=64)
+
+    def search(self, questions: list[str], k: int, vectors: np.ndarray | None = None) -> list[list[Hit]]:
+        """The top `k` passages for each question (one batched embedding call for all of them)."""
+        if vectors is None:
+            vectors = self.embed(questions)
+        n = len(self.store.chunks)
+        if n == 0:
+            return [[] for _ in questions]
+        dense_scores, dense_ids = self.store.chunk_index.search(np.ascontiguousarray(vectors), n)
+        results = []
+        for q, scores, ids in zip(questions, dense_scores, dense_ids):
+            dense = np.zeros(n, dtype=np.float32)
+            dense[ids] = scores
+            results.append(self._rank(q, dense, k))
+        return results
+
+    def _rank(self, question: str, dense: np.ndarray, k: int) -> list[Hit]:
+        if self.mode == "dense":
+            fused = dense
+        else:
+            lexical = self.bm25.scores(question)
+            if self.mode == "bm25":
+                fused = lexical + 1e-6 * dense  # dense only breaks ties
+            else:
+                fused = _rrf(dense) + _rrf(lexical)
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [Hit(int(i), float(fused[i]), float(dense[i])) for i in order]
+
+
+def _rrf(scores: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(scores), dtype=np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    return 1.0 / (RRF_K + ranks)
