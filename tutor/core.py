@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,8 @@ from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
 
 log = logging.getLogger(__name__)
+
+STREAM_WORDS = 3  # words per streamed step when the answerer cannot stream by itself
 
 
 def clean_question(question: object) -> str:
@@ -147,27 +149,53 @@ class Tutor:
             results[i] = answer if ids[i] is None else _with_id(answer, ids[i])
         return [r for r in results if r is not None]
 
+    def stream(
+        self, question: str, history: Sequence | None = None, *, top_k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it grows (each item the whole text so far), then the final Answer."""
+        started = time.perf_counter()
+        text = clean_question(question)
+        query = contextualize(text, history)
+        vectors, evidence = self._retrieve([query], top_k)
+        streamer = getattr(self.answerer, "stream", None)
+        draft = None
+        if streamer is None:
+            draft = self.answerer.answer(query, vectors[0], evidence[0])
+            if not draft.abstained:
+                words = draft.text.split(" ")
+                for n in range(STREAM_WORDS, len(words), STREAM_WORDS):
+                    yield " ".join(words[:n])
+        else:
+            for item in streamer(query, vectors[0], evidence[0]):
+                if isinstance(item, Draft):
+                    draft = item
+                else:
+                    yield item
+        yield self._make_answer(text, draft, (time.perf_counter() - started) * 1000)
+
+    def _retrieve(self, queries: list[str], top_k: int | None) -> tuple[np.ndarray, list[list[Evidence]]]:
+        vectors = self.retriever.embed(queries)
+        hits = self.retriever.search(queries, top_k or self.top_k, vectors)
+        return vectors, [self._evidence(h) for h in hits]
+
+    def _make_answer(self, question: str, draft: Draft, latency_ms: float) -> Answer:
+        return Answer(
+            question=question,
+            text=draft.text,
+            abstained=draft.abstained,
+            generator=self.generator,
+            citations=draft.citations,
+            latency_ms=latency_ms,
+        )
+
     def _answer_batch(self, questions: list[str], queries: list[str], top_k: int | None) -> list[Answer]:
         if not questions:
             return []
-        k = top_k or self.top_k
         started = time.perf_counter()
-        vectors = self.retriever.embed(queries)
-        hits = self.retriever.search(queries, k, vectors)
-        evidence = [self._evidence(h) for h in hits]
+        vectors, evidence = self._retrieve(queries, top_k)
         drafts = self._drafts(queries, vectors, evidence)
         per_question_ms = (time.perf_counter() - started) * 1000 / len(questions)
-        return [
-            Answer(
-                question=q,
-                text=d.text,
-                abstained=d.abstained,
-                generator=self.generator,
-                citations=d.citations,
-                latency_ms=per_question_ms,
-            )
-            for q, d in zip(questions, drafts)
-        ]
+        return [self._make_answer(q, d, per_question_ms) for q, d in zip(questions, drafts)]
 
     def _drafts(self, queries: list[str], vectors: np.ndarray, evidence: list[list[Evidence]]) -> list[Draft]:
         answer_many = getattr(self.answerer, "answer_many", None)
