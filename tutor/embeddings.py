@@ -103,7 +103,8 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(str(model_path()), device=device)
         self.model.max_seq_length = MAX_SEQ_LENGTH
         self.name = EMBEDDING_MODEL_NAME
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         if not texts:
