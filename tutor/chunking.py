@@ -20,7 +20,7 @@ from tutor.ingest import BULLET_RE, LABELLED_NUMBER_RE
 from tutor.models import Chunk, Section
 
 # Version of the chunking rules: part of the index manifest, so a change here rebuilds the index.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -60,7 +60,7 @@ def chunk_sections(sections: Iterable[Section]) -> list[Chunk]:
 
 
 def chunk_section(section: Section) -> list[Chunk]:
-    blocks = _split_oversized(parse_blocks(section.text, section.start))
+    blocks = _split_oversized(parse_blocks(section.text, section.start), section.text, section.start)
     return [_make_chunk(section, group) for group in _pack(blocks)]
 
 
@@ -107,6 +107,11 @@ class _Line:
     @property
     def indent(self) -> int:
         return len(self.text.expandtabs(4)) - len(self.text.expandtabs(4).lstrip())
+
+    @property
+    def lead(self) -> int:
+        """Leading whitespace in characters (a tab is one), for offsets; `indent` is in columns."""
+        return len(self.text) - len(self.text.lstrip())
 
     @property
     def blank(self) -> bool:
@@ -182,7 +187,7 @@ def _read_text_run(run: list[_Line]) -> list[Block]:
             groups.append([line])
     kind = "paragraph" if len(groups) == 1 else "line"
     return [
-        Block(kind, " ".join(x.text.strip() for x in g), g[0].start + g[0].indent, g[-1].end) for g in groups
+        Block(kind, " ".join(x.text.strip() for x in g), g[0].start + g[0].lead, g[-1].end) for g in groups
     ]
 
 
@@ -197,6 +202,8 @@ def _read_table(run: list[_Line]) -> list[Block] | None:
     if len(run) < 3:
         return None
     rows = [r for r in run if not re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", r.text)]  # drop |---| rules
+    if len(rows) < 3:
+        return None
     header = _split_cells(rows[0].text)
     width = len(header)
     if width < 2 or any(not c or len(c) > 40 or len(c.split()) > 4 for c in header):
@@ -204,39 +211,81 @@ def _read_table(run: list[_Line]) -> list[Block] | None:
     fitting = sum(len(_split_cells(r.text)) == width for r in rows[1:])
     if fitting < max(2, 0.6 * (len(rows) - 1)):
         return None
-    blocks = [Block("header", " | ".join(header), rows[0].start + rows[0].indent, rows[0].end)]
+    # Rule lines (|---|) before the header or after the last row belong to the table's span too.
+    blocks = [Block("header", " | ".join(header), run[0].start + run[0].lead, rows[0].end)]
     for r in rows[1:]:
         cells = _split_cells(r.text)
-        if len(cells) == width:
-            labelled = "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:]))
-            text = f"{cells[0]}{ROW_SEP}{labelled}"
-        else:
-            text = r.text.strip()  # cannot tell the cells apart: keep the row as it stands
-        blocks.append(Block("row", text, r.start + r.indent, r.end))
+        labelled = "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:]))
+        text = f"{cells[0]}{ROW_SEP}{labelled}"
+        # A row whose cells cannot be told apart stays as it stands; so does one too long for a passage,
+        # which is then cut like prose and must keep the wording its offsets point at.
+        if len(cells) != width or len(text) > CHUNK_MAX_CHARS:
+            text = r.text.strip()
+        blocks.append(Block("row", text, r.start + r.lead, r.end))
+    blocks[-1].end = run[-1].end
     return blocks
 
 
 # --------------------------------------------------------------------------- packing
 
 
-def _split_oversized(blocks: list[Block]) -> list[Block]:
+def _split_oversized(blocks: list[Block], body: str, offset: int) -> list[Block]:
+    """Blocks no longer than CHUNK_MAX_CHARS: a longer one is cut at lines, sentences, then spaces.
+
+    Each piece gets the offsets of the stretch of `body` it came from, so its citation points there.
+    """
     out: list[Block] = []
     for b in blocks:
         if len(b.text) <= CHUNK_MAX_CHARS:
             out.append(b)
             continue
-        pieces = b.text.split("\n") if "\n" in b.text else split_sentences(b.text)
+        pieces: list[str] = []
         cur = ""
-        for piece in pieces:
+        for piece in b.text.split("\n") if "\n" in b.text else split_sentences(b.text):
             for part in _hard_wrap(piece):
                 if cur and len(cur) + 1 + len(part) > CHUNK_TARGET_CHARS:
-                    out.append(Block(b.kind, cur, b.start, b.end))
+                    pieces.append(cur)
                     cur = part
                 else:
                     cur = f"{cur}\n{part}" if cur and "\n" in b.text else (f"{cur} {part}" if cur else part)
         if cur:
-            out.append(Block(b.kind, cur, b.start, b.end))
+            pieces.append(cur)
+        spans = _piece_spans(body[b.start - offset : b.end - offset], b.start, pieces)
+        out.extend(Block(b.kind, text, start, end) for text, (start, end) in zip(pieces, spans))
     return out
+
+
+def _piece_spans(source: str, base: int, pieces: list[str]) -> list[tuple[int, int]]:
+    """Where each consecutive piece of `source` lies (absolute offsets, `base` being source's own).
+
+    Pieces keep the source's letters and digits in order and only re-space or re-mark them, so
+    counting alphanumeric characters aligns them; the cut between two pieces falls at the
+    whitespace before the next piece's first word.
+    """
+    positions = [i for i, ch in enumerate(source) if ch.isalnum()]
+    counts = [sum(ch.isalnum() for ch in p) for p in pieces]
+    if sum(counts) != len(positions):  # not a re-spacing of the source: cite the whole block
+        return [(base, base + len(source))] * len(pieces)
+    cuts = [0]
+    seen = 0
+    for n in counts[:-1]:
+        seen += n
+        if seen == len(positions):
+            cuts.append(len(source))
+            continue
+        cut = positions[seen]
+        floor = max(cuts[-1], positions[seen - 1] + 1 if seen else 0)
+        while cut > floor and not source[cut - 1].isspace():
+            cut -= 1  # keep an opening quote or bracket with the word it opens
+        cuts.append(cut)
+    cuts.append(len(source))
+    spans = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        text = source[lo:hi]
+        lo += len(text) - len(text.lstrip())
+        hi -= len(text) - len(text.rstrip())
+        spans.append((base + lo, base + max(lo, hi)))
+    return spans
 
 
 def _hard_wrap(text: str) -> list[str]:
