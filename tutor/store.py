@@ -10,6 +10,7 @@ so an interrupted or concurrent build never leaves an index that a later run wou
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.chunking import CHUNKER_VERSION, Unit, chunk_sections, split_units
-from tutor.config import EMBEDDING_MODEL_NAME
+from tutor.chunking import CHUNKER_VERSION, Unit, chunk_sections, make_chunk_id, split_units
+from tutor.config import EMBEDDING_MODEL_NAME, MAX_CORPUS_FILE_BYTES
 from tutor.errors import TutorError
 from tutor.ingest import corpus_files, load_corpus, source_name, split_sections
 from tutor.models import PATH_SEP, Chunk
@@ -71,10 +72,30 @@ def file_sha256(path: Path) -> str:
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    return {source_name(corpus_dir, p): file_sha256(p) for p in sorted(corpus_files(corpus_dir))}
+    """Each corpus file's SHA-256; a file over the size limit (never read) is recorded by its size."""
+    fingerprint = {}
+    for path in sorted(corpus_files(corpus_dir)):
+        try:
+            size = path.stat().st_size
+            digest = f"over-limit:{size}" if size > MAX_CORPUS_FILE_BYTES else file_sha256(path)
+        except OSError:
+            digest = "unreadable"
+        fingerprint[source_name(corpus_dir, path)] = digest
+    return fingerprint
 
 
 # --------------------------------------------------------------------------- opening
+
+
+class IndexProblem(Exception):
+    """Why the index on disk cannot be trusted; `open_index` answers it by rebuilding."""
+
+
+class CorpusChanged(IndexProblem):
+    """The index is intact but was built from other versions of the course files: an update, not a fault."""
+
+
+MISSING = "there is no index yet"
 
 
 def open_index(
@@ -85,35 +106,56 @@ def open_index(
     device: str = "cpu",
     progress: bool = False,
 ) -> Store:
-    """Load the index for `corpus_dir`, building or refreshing it first when it is missing or stale."""
+    """Load the index for `corpus_dir`, building or refreshing it first when it is missing, stale or damaged."""
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    fingerprint = corpus_fingerprint(corpus_dir) if corpus_dir.is_dir() else None
-    if fingerprint is None:
+    if not corpus_dir.is_dir():
         raise TutorError(f"Corpus folder not found: {corpus_dir}. Point --corpus (or TUTOR_CORPUS) at a folder.")
+    fingerprint = corpus_fingerprint(corpus_dir)
     if not rebuild:
-        problem = check_index(index_dir, fingerprint)
-        if problem is None:
-            return _load(index_dir)
-        if problem != "missing":
-            log.warning("The index in %s cannot be used (%s); rebuilding it.", index_dir, problem)
-    return build_index(corpus_dir, index_dir, device=device, progress=progress)
+        try:
+            return load_index(index_dir, fingerprint)
+        except CorpusChanged as change:
+            log.info("Updating the index in %s: %s.", index_dir, change)
+        except IndexProblem as problem:
+            if str(problem) != MISSING:
+                log.warning(
+                    "The index in %s cannot be used (%s); rebuilding it from %s.", index_dir, problem, corpus_dir
+                )
+    return build_index(corpus_dir, index_dir, device=device, progress=progress, force=rebuild)
 
 
 def read_manifest(index_dir: Path) -> dict | None:
     try:
-        return json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
-def check_index(index_dir: Path, fingerprint: dict[str, str]) -> str | None:
+def check_index(index_dir: Path, fingerprint: dict[str, str] | None) -> str | None:
     """None when the index on disk is current and intact, else a short reason."""
+    try:
+        load_index(index_dir, fingerprint)
+    except IndexProblem as problem:
+        return str(problem)
+    return None
+
+
+def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> Store:
+    """The index in `index_dir`, or IndexProblem saying why it cannot be trusted.
+
+    `fingerprint` (from `corpus_fingerprint`) must match the corpus the index was built from; None skips
+    that check. Each file is read once, checked against the manifest's checksum, then parsed from those
+    same bytes, so a file replaced meanwhile by a concurrent build is never mixed with an older manifest.
+    """
     index_dir = Path(index_dir)
     if not (index_dir / MANIFEST).exists():
-        return "missing"
+        if any((index_dir / name).exists() for name in DATA_FILES):
+            raise IndexProblem(f"{MANIFEST} is missing (a build was interrupted, or it was deleted)")
+        raise IndexProblem(MISSING)
     manifest = read_manifest(index_dir)
-    if not isinstance(manifest, dict):
-        return "its manifest is unreadable"
+    if manifest is None:
+        raise IndexProblem("its manifest is unreadable")
     expected = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
@@ -121,70 +163,142 @@ def check_index(index_dir: Path, fingerprint: dict[str, str]) -> str | None:
     }
     for key, value in expected.items():
         if manifest.get(key) != value:
-            return f"it was built with {key} {manifest.get(key)!r}, not {value!r}"
-    if manifest.get("corpus") != fingerprint:
-        return "the corpus has changed since it was built"
-    checksums = manifest.get("checksums") or {}
-    for name in DATA_FILES:
-        path = index_dir / name
-        if not path.exists():
-            return f"{name} is missing"
-        if checksums.get(name) != file_sha256(path):
-            return f"{name} does not match its checksum (damaged or partly written)"
-    return None
-
-
-def _load(index_dir: Path) -> Store:
-    import faiss
-
-    manifest = read_manifest(index_dir) or {}
+            raise IndexProblem(f"it was built with {key} {manifest.get(key)!r}, not {value!r}")
+    if fingerprint is not None and manifest.get("corpus") != fingerprint:
+        changes = _corpus_changes(manifest, fingerprint)
+        raise CorpusChanged(f"the corpus has changed since it was built ({changes})")
+    dim = manifest.get("dim")
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
+        raise IndexProblem(f"its manifest gives no valid dimension ({dim!r})")
+    data = {name: _verified_bytes(index_dir, manifest, name) for name in DATA_FILES}
+    for name, blob in data.items():
+        if blob is None:
+            raise IndexProblem(f"{name} is missing" if not (index_dir / name).exists() else
+                               f"{name} does not match its checksum (damaged or partly written)")
     try:
-        chunks = [Chunk(**json.loads(line)) for line in _read_lines(index_dir / CHUNKS)]
-        unit_rows = [json.loads(line) for line in _read_lines(index_dir / UNITS)]
-        index = faiss.read_index(str(index_dir / CHUNK_VECTORS))
-        unit_vectors = np.load(index_dir / UNIT_VECTORS, allow_pickle=False)
-    except Exception as exc:  # checksums matched, so this is a bug or a foreign file: say so plainly
-        raise TutorError(f"The index in {index_dir} cannot be read ({exc}). Run: tutor index --rebuild") from exc
-    dim = int(manifest.get("dim", 0))
-    if index.ntotal != len(chunks) or index.d != dim or unit_vectors.shape != (len(unit_rows), dim):
-        raise TutorError(f"The index in {index_dir} is inconsistent. Run: tutor index --rebuild")
+        chunks = _parse_chunks(data[CHUNKS])
+        index = _parse_faiss(data[CHUNK_VECTORS])
+        unit_rows = [json.loads(line) for line in _lines(data[UNITS])]
+        units = [Unit(str(r["text"]), str(r["context"])) for r in unit_rows]
+        unit_chunk = np.array([r["chunk"] for r in unit_rows], dtype=np.int64)
+        unit_vectors = _parse_npy(data[UNIT_VECTORS])
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexProblem(f"its files cannot be read ({exc})") from exc
+    if index.ntotal != len(chunks) or index.d != dim:
+        raise IndexProblem(
+            f"{CHUNK_VECTORS} holds {index.ntotal} vectors of dimension {index.d}, "
+            f"but there are {len(chunks)} passages and the manifest says dimension {dim}"
+        )
+    if unit_vectors.shape != (len(units), dim) or unit_vectors.dtype != np.float32:
+        raise IndexProblem(f"{UNIT_VECTORS} has shape {unit_vectors.shape}, not ({len(units)}, {dim})")
+    if len(unit_chunk) and (unit_chunk.min() < 0 or unit_chunk.max() >= len(chunks) or np.any(np.diff(unit_chunk) < 0)):
+        raise IndexProblem(f"{UNITS} points at passages that do not exist")
     return Store(
         chunks=chunks,
         chunk_index=index,
-        units=[Unit(r["text"], r["context"]) for r in unit_rows],
-        unit_chunk=np.array([r["chunk"] for r in unit_rows], dtype=np.int64),
+        units=units,
+        unit_chunk=unit_chunk,
         unit_vectors=unit_vectors,
-        titles=list(manifest.get("titles", [])),
+        titles=[str(t) for t in manifest.get("titles", [])],
         dim=dim,
-        warnings=list(manifest.get("warnings", [])),
+        warnings=[str(w) for w in manifest.get("warnings", [])],
     )
 
 
-def _read_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+def _corpus_changes(manifest: dict, fingerprint: dict[str, str]) -> str:
+    old = manifest.get("corpus") if isinstance(manifest.get("corpus"), dict) else {}
+    parts = []
+    for label, names in (
+        ("added", [n for n in fingerprint if n not in old]),
+        ("changed", [n for n in fingerprint if n in old and old[n] != fingerprint[n]]),
+        ("removed", [n for n in old if n not in fingerprint]),
+    ):
+        if names:
+            parts.append(f"{label}: " + ", ".join(sorted(names)[:5]) + (" …" if len(names) > 5 else ""))
+    return "; ".join(parts) or "no files"
+
+
+def _verified_bytes(index_dir: Path, manifest: dict, name: str) -> bytes | None:
+    """The file's bytes if they match the manifest's checksum, else None."""
+    checksums = manifest.get("checksums")
+    try:
+        blob = (index_dir / name).read_bytes()
+    except OSError:
+        return None
+    if not isinstance(checksums, dict) or checksums.get(name) != hashlib.sha256(blob).hexdigest():
+        return None
+    return blob
+
+
+def _lines(blob: bytes) -> list[str]:
+    return [line for line in blob.decode("utf-8").split("\n") if line.strip()]
+
+
+def _parse_chunks(blob: bytes) -> list[Chunk]:
+    chunks = []
+    for line in _lines(blob):
+        row = json.loads(line)
+        chunk = Chunk(**{k: row[k] for k in ("chunk_id", "source", "section", "text", "start", "end")})
+        # The id is a hash of the passage's source, offsets and text: an edited passage no longer matches it.
+        if chunk.chunk_id != make_chunk_id(chunk.source, chunk.start, chunk.end, chunk.text):
+            raise ValueError(f"passage {chunk.chunk_id} was edited after it was indexed")
+        chunks.append(chunk)
+    return chunks
+
+
+def _parse_faiss(blob: bytes):
+    import faiss
+
+    return faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+
+
+def _parse_npy(blob: bytes) -> np.ndarray:
+    # allow_pickle=False: an index folder is data, and data must never run code when loaded.
+    return np.load(io.BytesIO(blob), allow_pickle=False)
 
 
 # --------------------------------------------------------------------------- building
 
 
-def build_index(corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False) -> Store:
-    """(Re)build the index, re-embedding only texts the previous index did not hold."""
+def build_index(
+    corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False, force: bool = False
+) -> Store:
+    """(Re)build the index, re-embedding only texts the previous index did not hold.
+
+    `force` rewrites the index even when it is current (`tutor index --rebuild`)."""
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / ".lock"))
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir / ".lock"))
         lock.acquire(timeout=600)
     except Timeout as exc:
         raise TutorError(f"Another process has been building the index in {index_dir} for 10 minutes.") from exc
+    except OSError as exc:
+        raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
     try:
-        # Someone else may have finished the same build while we waited for the lock.
-        if check_index(index_dir, corpus_fingerprint(corpus_dir)) is None:
-            return _load(index_dir)
+        if not force:
+            # Someone else may have finished the same build while we waited for the lock.
+            try:
+                return load_index(index_dir, corpus_fingerprint(corpus_dir))
+            except IndexProblem:
+                pass
+        _remove_stale_temporaries(index_dir)
         return _build_locked(corpus_dir, index_dir, device=device, progress=progress)
+    except OSError as exc:
+        raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
     finally:
         lock.release()
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    """Temporary files left by a build that was killed: every write happens under the lock we now hold."""
+    for path in index_dir.glob("*.tmp*"):
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool) -> Store:
@@ -204,6 +318,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         title, sections = split_sections(doc)
         titles.append(title or Path(doc.source).stem.replace("-", " ").replace("_", " "))
         chunks.extend(chunk_sections(sections))
+    if not chunks:
+        raise TutorError(f"The documents in {corpus_dir} hold no text to index.")
     unit_rows: list[dict] = []
     unit_texts: list[str] = []
     for position, chunk in enumerate(chunks):
@@ -215,11 +331,12 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     cache = _previous_vectors(index_dir)
     missing = sorted({t for t in passage_texts + unit_texts if _text_key(t) not in cache})
     if missing:
-        from tutor.embeddings import load_embedder
-
-        embedder = load_embedder(device, engine="sentence-transformers")
+        embedder = _build_embedder(device)
         if progress:
             print(f"Embedding {len(missing)} new passages and sentences with {embedder.name} on {device}…")
+        if any(len(v) != embedder.dim for v in cache.values()):
+            cache = {}  # vectors of another size cannot sit in one index with the new ones
+            missing = sorted(set(passage_texts + unit_texts))
         fresh = embedder.encode(missing, batch_size=64, progress=progress)
         cache.update({_text_key(t): v for t, v in zip(missing, fresh)})
     dim = len(next(iter(cache.values())))
@@ -232,10 +349,15 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     index = faiss.IndexFlatIP(dim)
     index.add(chunk_vectors)
 
-    _write_atomic(index_dir / CHUNKS, "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks))
-    _write_atomic(index_dir / UNITS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unit_rows))
-    _write_faiss_atomic(index, index_dir / CHUNK_VECTORS)
-    _write_npy_atomic(index_dir / UNIT_VECTORS, unit_vectors)
+    files = {
+        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"),
+        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unit_rows).encode("utf-8"),
+        CHUNK_VECTORS: faiss.serialize_index(index).tobytes(),
+        UNIT_VECTORS: _npy_bytes(unit_vectors),
+    }
+    # Data first, manifest last: until the new manifest lands, the old one's checksums reject the new files.
+    for name, blob in files.items():
+        _write_atomic(index_dir / name, blob)
     manifest = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
@@ -247,16 +369,30 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         "chunks": len(chunks),
         "units": len(unit_rows),
         "embedded_texts": len(missing),
-        "checksums": {name: file_sha256(index_dir / name) for name in DATA_FILES},
+        "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 2),
     }
-    _write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _write_atomic(index_dir / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     log.info("Indexed %d passages (%d newly embedded texts) in %s", len(chunks), len(missing), index_dir)
-    store = _load(index_dir)
+    try:
+        store = load_index(index_dir, fingerprint)
+    except IndexProblem as problem:  # only if something rewrote the folder behind the lock's back
+        raise TutorError(f"The index just written to {index_dir} does not read back ({problem}).") from problem
     store.rebuilt = True
-    store.warnings = warnings
     return store
+
+
+_EMBEDDERS: dict[str, object] = {}
+
+
+def _build_embedder(device: str):
+    """The embedder that builds indexes, loaded once per process (a long-running chat may rebuild often)."""
+    if device not in _EMBEDDERS:
+        from tutor.embeddings import load_embedder
+
+        _EMBEDDERS[device] = load_embedder(device, engine="sentence-transformers")
+    return _EMBEDDERS[device]
 
 
 def _text_key(text: str) -> str:
@@ -264,42 +400,59 @@ def _text_key(text: str) -> str:
 
 
 def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
-    """Vectors of the texts the previous index held, if it is intact and made by the same model."""
+    """Vectors of the texts the previous index held, from whichever of its files are intact.
+
+    Passage vectors need chunks.jsonl and chunks.faiss; sentence vectors need chunks.jsonl, units.jsonl and
+    units.npy. A file is trusted only if it matches the manifest's checksum, and only vectors made by the
+    same model, of the size the manifest states, are kept. So damage to one file costs only its own texts.
+    """
     manifest = read_manifest(index_dir)
-    if not isinstance(manifest, dict) or manifest.get("embedding_model") != EMBEDDING_MODEL_NAME:
+    if manifest is None or manifest.get("embedding_model") != EMBEDDING_MODEL_NAME:
         return {}
-    checksums = manifest.get("checksums") or {}
+    dim = manifest.get("dim")
+    blob = _verified_bytes(index_dir, manifest, CHUNKS)
+    if blob is None or not isinstance(dim, int):
+        return {}
     try:
-        if any(checksums.get(n) != file_sha256(index_dir / n) for n in DATA_FILES):
-            return {}
-        store = _load(index_dir)
-    except (OSError, TutorError):
+        chunks = _parse_chunks(blob)
+    except (ValueError, TypeError, KeyError):
         return {}
-    vectors = store.chunk_index.reconstruct_n(0, store.chunk_index.ntotal)
-    cache = {_text_key(passage_text(c)): v for c, v in zip(store.chunks, vectors)}
-    for unit, position, vector in zip(store.units, store.unit_chunk, store.unit_vectors):
-        cache[_text_key(unit_text(store.chunks[position], unit))] = vector
+    cache: dict[str, np.ndarray] = {}
+    blob = _verified_bytes(index_dir, manifest, CHUNK_VECTORS)
+    if blob is not None:
+        try:
+            index = _parse_faiss(blob)
+            if index.ntotal == len(chunks) and index.d == dim:
+                vectors = index.reconstruct_n(0, index.ntotal)
+                cache.update({_text_key(passage_text(c)): v for c, v in zip(chunks, vectors)})
+        except (RuntimeError, ValueError):
+            pass
+    rows_blob = _verified_bytes(index_dir, manifest, UNITS)
+    vectors_blob = _verified_bytes(index_dir, manifest, UNIT_VECTORS)
+    if rows_blob is not None and vectors_blob is not None:
+        try:
+            rows = [json.loads(line) for line in _lines(rows_blob)]
+            vectors = _parse_npy(vectors_blob)
+            if vectors.shape == (len(rows), dim) and vectors.dtype == np.float32:
+                for row, vector in zip(rows, vectors):
+                    chunk = chunks[int(row["chunk"])]
+                    cache[_text_key(unit_text(chunk, Unit(str(row["text"]), str(row["context"]))))] = vector
+        except (ValueError, TypeError, KeyError, IndexError):
+            pass
     return cache
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name, flush to disk, then rename: readers see the old file or the new, never half."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
+    with open(tmp, "wb") as f:
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _write_faiss_atomic(index, path: Path) -> None:
-    import faiss
-
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    faiss.write_index(index, str(tmp))
-    os.replace(tmp, path)
-
-
-def _write_npy_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npy")
-    np.save(tmp, array, allow_pickle=False)
     os.replace(tmp, path)
