@@ -109,10 +109,15 @@ def cmd_ask(args) -> int:
                   progress=sys.stderr.isatty())
     answer = tutor.ask(args.question)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        print(json.dumps(answer.to_dict(), ensure_ascii=not _utf8(sys.stdout)))
     else:
         print(format_answer(answer))
     return 0
+
+
+def _utf8(stream) -> bool:
+    """Whether `stream` takes any character as it is (else JSON escapes what it cannot show)."""
+    return (getattr(stream, "encoding", "") or "").lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
 
 
 def format_answer(answer) -> str:
@@ -188,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show "›" or an accented letter must not turn an answer into a traceback.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -26,17 +27,21 @@ from tutor.store import Store, open_index
 
 log = logging.getLogger(__name__)
 
+# Terminal escape sequences (colours, cursor moves) come along when a question is pasted from a terminal;
+# removing only the ESC would leave "[31m" in the question.
+ANSI_ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 STREAM_WORDS = 3  # words per streamed step when the answerer cannot stream by itself
 
 
 def clean_question(question: object) -> str:
-    """The question with control characters removed; TutorError if it is empty or too long."""
+    """The question with control characters and terminal escapes removed; TutorError if it is empty or too long."""
     if isinstance(question, bytes):
         question = question.decode("utf-8", errors="replace")
     if not isinstance(question, str):
         raise TutorError(f"A question must be text, not {type(question).__name__}.")
     # Bytes that were not UTF-8 reach Python as lone surrogates (a command line, a file read with
     # surrogateescape); they cannot be encoded again (print, JSON, the tokenizer), so they become U+FFFD.
+    question = ANSI_ESCAPE_RE.sub(" ", question)
     text = "".join(
         "\ufffd" if "\ud800" <= ch <= "\udfff" else " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
         for ch in question

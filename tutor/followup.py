@@ -17,8 +17,15 @@ PREPOSITIONS = ("in", "for", "at", "on", "of", "about", "with", "from", "to", "a
 QUESTION_WORDS = re.compile(r"^\s*(what|why|how|who|whom|which|when|where|is|are|do|does|did|can|could|should)\b", re.I)
 
 
+MAX_TURNS = 8  # a follow-up refers to the last few questions; older turns cannot change its meaning
+MAX_TURN_CHARS = 2000
+
+
 def previous_questions(history: Sequence | None) -> list[str]:
-    """User turns from a history given as strings, (user, assistant) pairs, or role/content messages."""
+    """User turns from a history given as strings, (user, assistant) pairs, or role/content messages.
+
+    Only the last MAX_TURNS are kept, each cut to MAX_TURN_CHARS and made encodable (a lone surrogate
+    from undecodable input becomes "?"), since a history arrives from outside, unchecked."""
     out: list[str] = []
     for turn in history or ():
         if isinstance(turn, str):
@@ -28,6 +35,7 @@ def previous_questions(history: Sequence | None) -> list[str]:
                 out.append(turn["content"])
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
             out.append(turn[0])
+    out = [q[:MAX_TURN_CHARS].encode("utf-8", "replace").decode("utf-8") for q in out[-MAX_TURNS:]]
     return [q for q in out if q.strip()]
 
 

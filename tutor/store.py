@@ -91,8 +91,8 @@ class IndexProblem(Exception):
     """Why the index on disk cannot be trusted; `open_index` answers it by rebuilding."""
 
 
-class CorpusChanged(IndexProblem):
-    """The index is intact but was built from other versions of the course files: an update, not a fault."""
+class Outdated(IndexProblem):
+    """The index is intact but was built from other course files or by older chunking rules: an update, not a fault."""
 
 
 MISSING = "there is no index yet"
@@ -114,7 +114,7 @@ def open_index(
     if not rebuild:
         try:
             return load_index(index_dir, fingerprint)
-        except CorpusChanged as change:
+        except Outdated as change:
             log.info("Updating the index in %s: %s.", index_dir, change)
         except IndexProblem as problem:
             if str(problem) != MISSING:
@@ -156,17 +156,15 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexProblem("its manifest is unreadable")
-    expected = {
-        "format_version": FORMAT_VERSION,
-        "chunker_version": CHUNKER_VERSION,
-        "embedding_model": EMBEDDING_MODEL_NAME,
-    }
-    for key, value in expected.items():
+    if manifest.get("embedding_model") != EMBEDDING_MODEL_NAME:
+        raise IndexProblem(f"it was built with embedding_model {manifest.get('embedding_model')!r}, "
+                           f"not {EMBEDDING_MODEL_NAME!r}")
+    for key, value in {"format_version": FORMAT_VERSION, "chunker_version": CHUNKER_VERSION}.items():
         if manifest.get(key) != value:
-            raise IndexProblem(f"it was built with {key} {manifest.get(key)!r}, not {value!r}")
+            raise Outdated(f"it was built with {key} {manifest.get(key)!r}, not {value!r}")
     if fingerprint is not None and manifest.get("corpus") != fingerprint:
         changes = _corpus_changes(manifest, fingerprint)
-        raise CorpusChanged(f"the corpus has changed since it was built ({changes})")
+        raise Outdated(f"the corpus has changed since it was built ({changes})")
     dim = manifest.get("dim")
     if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
         raise IndexProblem(f"its manifest gives no valid dimension ({dim!r})")
