@@ -79,7 +79,8 @@ class _EvidenceLocator:
         return out
 
     def holds(self, chunk, evidence: str) -> bool:
-        if _holds(chunk.text, evidence):
+        # The heading path is shown with every citation, so evidence in a heading counts as held.
+        if _holds(f"{chunk.section}\n{chunk.text}", evidence):
             return True
         return any(s == chunk.source and chunk.start <= a and b <= chunk.end for s, a, b in self.spans(evidence))
 

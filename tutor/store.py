@@ -28,6 +28,8 @@ from tutor.models import PATH_SEP, Chunk
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+# Bump when what is embedded for a passage or unit changes (passage_text, unit_text).
+EMBEDDING_TEXT_VERSION = 2
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 CHUNK_VECTORS = "chunks.faiss"
@@ -56,8 +58,15 @@ def passage_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
 
 
+UNIT_HEADING_MAX = 80
+
+
 def unit_text(chunk: Chunk, unit: Unit) -> str:
+    """What is embedded for a quotable unit. A short item ("Publish papers") needs its heading to mean
+    anything; a long one (a table row, a sentence) says enough, and a long heading would blur it."""
     heading = chunk.section.split(PATH_SEP)[-1] if chunk.section else ""
+    if len(unit.text) > UNIT_HEADING_MAX:
+        heading = ""
     parts = [p for p in (heading, unit.context, unit.text) if p]
     return ": ".join(parts)
 
@@ -96,7 +105,7 @@ def open_index(
             return _load(index_dir)
         if problem != "missing":
             log.warning("The index in %s cannot be used (%s); rebuilding it.", index_dir, problem)
-    return build_index(corpus_dir, index_dir, device=device, progress=progress)
+    return build_index(corpus_dir, index_dir, device=device, progress=progress, fresh=rebuild)
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -117,6 +126,7 @@ def check_index(index_dir: Path, fingerprint: dict[str, str]) -> str | None:
     expected = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
+        "embedding_text_version": EMBEDDING_TEXT_VERSION,
         "embedding_model": EMBEDDING_MODEL_NAME,
     }
     for key, value in expected.items():
@@ -167,8 +177,10 @@ def _read_lines(path: Path) -> list[str]:
 # --------------------------------------------------------------------------- building
 
 
-def build_index(corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False) -> Store:
-    """(Re)build the index, re-embedding only texts the previous index did not hold."""
+def build_index(
+    corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False, fresh: bool = False
+) -> Store:
+    """(Re)build the index, re-embedding only texts the previous index did not hold (all of them if `fresh`)."""
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -180,14 +192,14 @@ def build_index(corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progr
         raise TutorError(f"Another process has been building the index in {index_dir} for 10 minutes.") from exc
     try:
         # Someone else may have finished the same build while we waited for the lock.
-        if check_index(index_dir, corpus_fingerprint(corpus_dir)) is None:
+        if not fresh and check_index(index_dir, corpus_fingerprint(corpus_dir)) is None:
             return _load(index_dir)
-        return _build_locked(corpus_dir, index_dir, device=device, progress=progress)
+        return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
     finally:
         lock.release()
 
 
-def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool) -> Store:
+def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store:
     import faiss
 
     started = time.perf_counter()
@@ -212,7 +224,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
             unit_texts.append(unit_text(chunk, unit))
 
     passage_texts = [passage_text(c) for c in chunks]
-    cache = _previous_vectors(index_dir)
+    cache = {} if fresh else _previous_vectors(index_dir)
     missing = sorted({t for t in passage_texts + unit_texts if _text_key(t) not in cache})
     if missing:
         from tutor.embeddings import load_embedder
@@ -239,6 +251,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     manifest = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
+        "embedding_text_version": EMBEDDING_TEXT_VERSION,
         "embedding_model": EMBEDDING_MODEL_NAME,
         "dim": dim,
         "corpus": fingerprint,
