@@ -173,8 +173,9 @@ def calibrate(tutor, questions: list[EvalQuestion]) -> list[dict]:
     hits = tutor.retriever.search(queries, tutor.top_k, vectors)
     scores = []
     for q, v, h in zip(questions, vectors, hits):
-        quotes = rank_quotes(q.question, v, tutor._evidence(h))
-        scores.append((support(q.question, quotes[0] if quotes else None), q.answerable))
+        weights = tutor.retriever.bm25
+        quotes = rank_quotes(q.question, v, tutor._evidence(h), weights)
+        scores.append((support(q.question, quotes[0] if quotes else None, weights), q.answerable))
     pos = [s for s, a in scores if not a]
     neg = [s for s, a in scores if a]
     rows = []

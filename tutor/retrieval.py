@@ -75,6 +75,10 @@ class BM25:
                 row = self.weights.setdefault(t, np.zeros(self.n, dtype=np.float32))
                 row[i] = self.idf[t] * tf * (k1 + 1) / (tf + norm[i])
 
+    def weight(self, term: str) -> float:
+        """How telling a (stemmed) term is: its IDF, or the highest IDF for a term the corpus never uses."""
+        return self.idf.get(term, self.max_idf)
+
     def scores(self, query: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)
         for t in terms(query):
