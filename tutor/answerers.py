@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tutor.chunking import Unit
+from tutor.chunking import ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.retrieval import terms
 
@@ -24,6 +24,7 @@ ABSTAIN_TEXT = "The course material does not cover this question."
 # Calibrated with `tutor eval --calibrate` on eval/questions.jsonl (see README, "Evaluation").
 ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
+PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
 SECOND_QUOTE_RATIO = 0.93  # a second quote must score at least this fraction of the best
 MAX_ANSWER_ITEMS = 8
 
@@ -94,8 +95,10 @@ def rank_quotes(
         cosines = ev.unit_vectors @ qvec
         heading = ev.chunk.section.split(PATH_SEP)[-1] if ev.chunk.section else ""
         for i, unit in enumerate(ev.units):
-            score = float(cosines[i]) + LEXICAL_WEIGHT * coverage(
-                question, f"{heading} {unit.context} {unit.text}", weights
+            score = (
+                float(cosines[i])
+                + LEXICAL_WEIGHT * coverage(question, f"{heading} {unit.context} {unit.text}", weights)
+                + PASSAGE_WEIGHT * ev.dense
             )
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
@@ -117,7 +120,7 @@ def answer_type_found(question: str, quote: str) -> bool:
     if WHEN_RE.search(question):
         return bool(re.search(r"\b(1[5-9]|20)\d\d\b", quote))
     if COUNT_RE.search(question):
-        return bool(re.search(r"\d", quote))
+        return bool(re.search(r"(?<![\w-])\d", quote))  # a number, not the 10 of "CIFAR-10"
     if WHO_RE.search(question):
         asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
         words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", quote)
@@ -139,18 +142,27 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
 
 
 def expand_quote(quote: Quote) -> str:
-    """The quote's text; a lead-in or a list item with sub-items brings what it introduces."""
+    """The answer text for a quote: a table cell brings its whole row, a nested item names its parent,
+    and a lead-in ("Researchers aim to:") or a parent item brings the items it introduces."""
     units = quote.evidence.units
     unit = units[quote.unit]
-    follow: list[str] = []
+    if ROW_SEP in unit.text:
+        label = unit.text.split(ROW_SEP, 1)[0] + ROW_SEP
+        lo = hi = quote.unit
+        while lo > 0 and units[lo - 1].text.startswith(label):
+            lo -= 1
+        while hi + 1 < len(units) and units[hi + 1].text.startswith(label):
+            hi += 1
+        return label + "; ".join(u.text[len(label) :] for u in units[lo : hi + 1])
     if unit.text.rstrip().endswith(":"):
         follow = [u.text for u in units[quote.unit + 1 :] if not u.context][:MAX_ANSWER_ITEMS]
     else:
         follow = [u.text for u in units[quote.unit + 1 :] if u.context == unit.text][:MAX_ANSWER_ITEMS]
-    if not follow:
-        return unit.text
-    lead = unit.text.rstrip().rstrip(":")
-    return f"{lead}: " + "; ".join(f.rstrip(".") for f in follow) + "."
+    if follow:
+        return f"{unit.text.rstrip().rstrip(':')}: " + "; ".join(f.rstrip(".") for f in follow) + "."
+    if unit.context:
+        return f"{unit.context.rstrip(':')}: {unit.text}"
+    return unit.text
 
 
 def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict[int, Quote]) -> tuple[Citation, ...]:

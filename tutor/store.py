@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.chunking import CHUNKER_VERSION, Unit, chunk_sections, split_units
+from tutor.chunking import CHUNKER_VERSION, ROW_SEP, Unit, chunk_sections, split_units
 from tutor.config import EMBEDDING_MODEL_NAME
 from tutor.errors import TutorError
 from tutor.ingest import corpus_files, load_corpus, source_name, split_sections
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # Bump when what is embedded for a passage or unit changes (passage_text, unit_text).
-EMBEDDING_TEXT_VERSION = 2
+EMBEDDING_TEXT_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 CHUNK_VECTORS = "chunks.faiss"
@@ -63,9 +63,10 @@ UNIT_HEADING_MAX = 80
 
 def unit_text(chunk: Chunk, unit: Unit) -> str:
     """What is embedded for a quotable unit. A short item ("Publish papers") needs its heading to mean
-    anything; a long one (a table row, a sentence) says enough, and a long heading would blur it."""
+    anything; a long sentence, or a table cell that carries its row's label, says enough by itself, and
+    a heading would blur it."""
     heading = chunk.section.split(PATH_SEP)[-1] if chunk.section else ""
-    if len(unit.text) > UNIT_HEADING_MAX:
+    if len(unit.text) > UNIT_HEADING_MAX or ROW_SEP in unit.text:
         heading = ""
     parts = [p for p in (heading, unit.context, unit.text) if p]
     return ": ".join(parts)
