@@ -25,7 +25,7 @@ ABSTAIN_TEXT = "The course material does not cover this question."
 ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
 PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
-SECOND_QUOTE_RATIO = 0.93  # a second quote must score at least this fraction of the best
+SECOND_QUOTE_RATIO = 0.93
 MAX_ANSWER_ITEMS = 8
 
 
@@ -84,10 +84,19 @@ def _defines(subject: str, text: str) -> bool:
     )
 
 
+NUMBER_BONUS = 0.3
+
+
+def _numbers(text: str) -> set[str]:
+    return {t for t in terms(text) if t.isdigit()}
+
+
 def rank_quotes(
     question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
 ) -> list[Quote]:
     definition = DEFINITION_RE.match(question)
+    # "step 3", "the second example": a number in the question points at the unit that carries it.
+    asked_numbers = _numbers(question)
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -102,6 +111,8 @@ def rank_quotes(
             )
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
+            if asked_numbers and asked_numbers <= _numbers(unit.text):
+                score += NUMBER_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)
     return quotes
@@ -167,7 +178,9 @@ def expand_quote(quote: Quote) -> str:
 
 def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict[int, Quote]) -> tuple[Citation, ...]:
     """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank."""
-    order = [q.evidence for q in used] + [ev for ev in evidence if ev not in [q.evidence for q in used]]
+    quoted = list(dict.fromkeys(id(q.evidence) for q in used))
+    order = [next(q.evidence for q in used if id(q.evidence) == i) for i in quoted]
+    order += [ev for ev in evidence if id(ev) not in quoted]
     citations = []
     for rank, ev in enumerate(order, start=1):
         quote = best_units.get(id(ev))
@@ -209,5 +222,6 @@ class ExtractiveAnswerer:
         for q in used:
             best_units[id(q.evidence)] = q
         citations = make_citations(evidence, used, best_units)
-        parts = [f"{expand_quote(q)} [{i}]" for i, q in enumerate(used, start=1)]
+        rank_of = {c.chunk_id: c.rank for c in citations}
+        parts = [f"{expand_quote(q)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used]
         return Draft(" ".join(parts), False, citations)
