@@ -170,22 +170,28 @@ def conversation(history: Sequence | None) -> list[dict]:
 
 
 def example_questions(tutor, limit: int = MAX_EXAMPLES) -> list[str]:
-    """Questions to click, taken from the course's own headings and kept only if the tutor answers them."""
-    candidates: list[str] = []
-    seen_tops: set[str] = set()
+    """Questions to click, made from the course's own headings (one per part of the course, spread over it)
+    and kept only if the tutor answers them."""
+    by_part: dict[str, str] = {}
     for chunk in tutor.store.chunks:
         parts = chunk.section.split(PATH_SEP) if chunk.section else []
-        if not parts:
+        leaf = re.sub(r"^\s*(\d+[.)]|[A-Z]\w* \d+:)\s*", "", parts[-1]).strip().strip('"') if parts else ""
+        if not leaf or leaf.lower() in GENERIC_HEADINGS or len(leaf) > 60:
             continue
-        leaf = re.sub(r"^\s*(\d+[.)]|[A-Z][\w ]*\d+:)\s*", "", parts[-1]).strip().strip('"')
-        if not leaf or leaf.lower() in GENERIC_HEADINGS or parts[0] in seen_tops:
-            continue
-        seen_tops.add(parts[0])  # one question per top-level section: spread over the course
-        candidates.append(leaf if leaf.endswith("?") else f"What does the course say about {leaf}?")
+        # Within a part, prefer a heading that is a question, then a subsection ("Industry Goals") to the
+        # part's own, often long, title.
+        current = by_part.get(parts[0])
+        if current is None or (len(parts) > 1 and current == parts[0] and not current.endswith("?")):
+            by_part[parts[0]] = leaf
+    candidates = [leaf if leaf.endswith("?") else f"What does the course say about {leaf}?"
+                  for leaf in by_part.values()]
     if not candidates:
         return []
-    answered = tutor.ask_many(candidates[: limit * 3])
-    return [a.question for a in answered if not a.error and not a.abstained][:limit]
+    spread = max(1, len(candidates) / (2 * limit))  # ask about twice as many as needed, not all of them
+    candidates = [candidates[int(i * spread)] for i in range(min(2 * limit, len(candidates)))]
+    answered = [a.question for a in tutor.ask_many(candidates) if not a.error and not a.abstained]
+    step = max(1, len(answered) / limit)
+    return [answered[int(i * step)] for i in range(min(limit, len(answered)))]
 
 
 class Tutors:
