@@ -135,6 +135,8 @@ def test_too_long_question_shows_the_tutors_message_in_the_chat(client):
     _, final = chat(client, question)
     assert "the limit is 2,000" in last_reply(final)
     assert final[1] == question  # kept in the box so that the student can shorten it
+    shown = final[0][-2]["content"][0]["text"]
+    assert shown.startswith("why why") and len(shown) < 400  # and not pasted in full above the message
 
 
 def test_page_is_titled_after_the_course(server, tutor):

@@ -21,9 +21,10 @@ from tutor import config
 from tutor.errors import TutorError
 from tutor.models import PATH_SEP, Answer
 
-NOT_COVERED = "Not covered by the course material"
+NOT_COVERED = "The course material does not cover this"
 EXCERPT_CONTEXT = 160  # characters of the passage shown on either side of the supporting quote
 MAX_EXAMPLES = 4
+SHOWN_BAD_QUESTION = 300  # characters of a rejected question kept in the chat
 GENERIC_HEADINGS = {"introduction", "conclusion", "summary", "key takeaways", "additional resources", "topics",
                     "references", "overview", "contents", "table of contents"}
 
@@ -63,7 +64,8 @@ def _esc(text: object) -> str:
 def format_reply(answer: Answer) -> str:
     """The assistant's chat message (Markdown) for a finished answer."""
     if answer.abstained:
-        return f"**{NOT_COVERED}.** {_esc(answer.text)}"
+        return f"**{NOT_COVERED}.** No passage supports an answer, so I do not guess: try other words or a topic " \
+               "from the example questions."
     return _esc(answer.text)
 
 
@@ -124,8 +126,7 @@ def render_sources(answer: dict | None) -> str:
         body = f'<p class="tutor-error">{_esc(answer["error"])}</p>'
         return f'<div class="tutor-sources">{question}{body}</div>'
     if answer.get("abstained") or not answer.get("citations"):
-        body = (f'<p class="tutor-empty">{NOT_COVERED}: no passage supports an answer, so none is cited. '
-                "Try other words, or ask about a topic of the course.</p>")
+        body = f'<p class="tutor-empty">{NOT_COVERED}: no passage supports an answer, so none is cited.</p>'
         return f'<div class="tutor-sources">{question}{body}</div>'
     items = "".join(_source_item(c) for c in answer["citations"])
     return f'<div class="tutor-sources">{question}<ol>{items}</ol></div>'
@@ -256,6 +257,8 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                     reply["content"] = _esc(item) + " ▌"
                     yield history, "", answers, gr.skip()
         except TutorError as exc:
+            if len(question) > SHOWN_BAD_QUESTION:  # a pasted essay should not bury the message about it
+                history[-2] = {"role": "user", "content": _esc(question[:SHOWN_BAD_QUESTION]) + " …"}
             reply["content"] = format_error(str(exc))
             answers.append({"question": question[:200], "error": str(exc)})
             # Keep the question in the box so that the student can shorten or fix it.
@@ -406,7 +409,8 @@ def serve(args) -> int:
             **launch_options(),
         )
     except OSError as exc:
-        raise TutorError(f"Cannot serve on {args.host}:{args.port} ({exc}); pick another port with --port.") from exc
+        why = "the port is in use" if "empty port" in str(exc) else str(exc)
+        raise TutorError(f"Cannot serve on {args.host}:{args.port}: {why}. Pick another port with --port.") from exc
     print(f"Tutor for “{tutor.title}” is open at {local_url}", flush=True)
     if share_url:
         print(f"Public share link: {share_url}", flush=True)
