@@ -301,7 +301,8 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                           error=str(exc)).to_dict()
 
     title = f"{tutor.title} · tutor"
-    with gr.Blocks(title=title, fill_width=False) as app:
+    # analytics off: no telemetry and no version check, which an offline tutor has no business making.
+    with gr.Blocks(title=title, analytics_enabled=False) as app:
         answers = gr.State([])
         with gr.Row():
             header = gr.HTML(header_html(tutor), css_template=HEADER_CSS, elem_id="tutor-header")
@@ -362,7 +363,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
 
 
 def launch_options() -> dict:
-    """Look for `app.launch(**launch_options())`: Gradio 6 takes the theme at launch, not in Blocks.
+    """Options for `app.launch(**launch_options())`: Gradio 6 takes the theme at launch, not in Blocks.
 
     System fonts: the default theme fetches its fonts from the web, which an offline tutor cannot reach.
     """
@@ -370,7 +371,12 @@ def launch_options() -> dict:
 
     sans = ["system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "Liberation Sans", "sans-serif"]
     mono = ["ui-monospace", "DejaVu Sans Mono", "Liberation Mono", "monospace"]
-    return {"theme": gr.themes.Default(primary_hue="blue", font=sans, font_mono=mono)}
+    return {
+        "theme": gr.themes.Default(primary_hue="blue", font=sans, font_mono=mono),
+        # Offline and private: no run-history page (it offers uploading runs to the Hugging Face Hub).
+        "run_history": False,
+        "footer_links": ["api"],
+    }
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -405,7 +411,6 @@ def serve(args) -> int:
             auth_message=f"Sign in to the tutor for “{tutor.title}”." if auth else None,
             prevent_thread_lock=True,
             quiet=True,
-            footer_links=["api"],
             **launch_options(),
         )
     except OSError as exc:
