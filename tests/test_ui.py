@@ -124,6 +124,14 @@ def test_follow_up_question_is_answered_in_the_context_of_the_conversation(clien
     assert len(second[0]) == 4  # both turns of the conversation are kept
 
 
+@pytest.mark.parametrize("top_k", [1, 5])
+def test_top_k_setting_sets_how_many_passages_are_shown(client, top_k):
+    job = client.submit("What is model drift?", [], top_k, api_name="/chat")
+    job.result(timeout=60)
+    sources = job.outputs()[-1][2]
+    assert sources.count('<li class="tutor-source"') == top_k
+
+
 def test_off_topic_question_is_shown_as_not_covered(client):
     _, final = chat(client, "What is the capital city of France?")
     assert NOT_COVERED in last_reply(final)

@@ -24,6 +24,7 @@ from tutor.models import PATH_SEP, Answer
 NOT_COVERED = "The course material does not cover this"
 EXCERPT_CONTEXT = 160  # characters of the passage shown on either side of the supporting quote
 MAX_EXAMPLES = 4
+MAX_TOP_K = 10
 SHOWN_BAD_QUESTION = 300  # characters of a rejected question kept in the chat
 GENERIC_HEADINGS = {"introduction", "conclusion", "summary", "key takeaways", "additional resources", "topics",
                     "references", "overview", "contents", "table of contents"}
@@ -250,7 +251,8 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
         try:
             current = tutors.get(generator_choice)
             answer = None
-            for item in current.stream(question, history=past, top_k=int(top_k or current.top_k)):
+            k = min(max(int(top_k or current.top_k), 1), MAX_TOP_K)
+            for item in current.stream(question, history=past, top_k=k):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -276,7 +278,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
         if not isinstance(index, int) or not history:
             return gr.skip()
         # The n-th assistant message holds the n-th answer; a click on a question selects its answer.
-        roles = [m.get("role") for m in history]
+        roles = [m.get("role") if isinstance(m, dict) else None for m in history]
         if index < len(roles) and roles[index] == "user":
             index += 1
         n = sum(1 for r in roles[: index + 1] if r == "assistant") - 1
@@ -337,7 +339,9 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                 sources = gr.HTML(render_sources(None), label="Sources", show_label=True, css_template=SOURCES_CSS,
                                   elem_id="tutor-sources", container=True, padding=True)
                 with gr.Accordion("Settings", open=False):
-                    top_k = gr.Slider(1, 10, value=tutor.top_k, step=1, label="Passages to retrieve (top-k)")
+                    top_k = gr.Slider(
+                        1, MAX_TOP_K, value=min(tutor.top_k, MAX_TOP_K), step=1, label="Passages to retrieve (top-k)"
+                    )
                     generator_box = gr.Dropdown(
                         choices=generator_choices(spec), value=spec, label="Generator", allow_custom_value=False,
                         info="auto: a local seq2seq model if there is one, else extractive quotes",
@@ -395,8 +399,6 @@ def serve(args) -> int:
 
     auth = parse_auth(getattr(args, "auth", None))  # before the slow part: a typo fails at once
     tutor = _load(args)
-    import gradio as gr  # noqa: F401  (loaded after the tutor so that a bad --corpus fails fast)
-
     app = build_app(tutor, generator=getattr(args, "generator", None))
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and auth is None:
@@ -408,7 +410,7 @@ def serve(args) -> int:
             server_port=args.port,
             share=bool(args.share),
             auth=auth,
-            auth_message=f"Sign in to the tutor for “{tutor.title}”." if auth else None,
+            auth_message=f"Sign in to the tutor for “{_esc(tutor.title)}”." if auth else None,
             prevent_thread_lock=True,
             quiet=True,
             **launch_options(),
