@@ -9,20 +9,23 @@ citation it comes from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from tutor.chunking import Unit
+from tutor.chunking import ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.retrieval import terms
 
 ABSTAIN_TEXT = "The course material does not cover this question."
 
 # Calibrated with `tutor eval --calibrate` on eval/questions.jsonl (see README, "Evaluation").
-ABSTAIN_THRESHOLD = 0.42
-LEXICAL_WEIGHT = 0.35  # how much word overlap with the question adds to a unit's cosine similarity
-SECOND_QUOTE_RATIO = 0.93  # a second quote must score at least this fraction of the best
+ABSTAIN_THRESHOLD = 0.40
+LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
+PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
+SECOND_QUOTE_RATIO = 0.93
 MAX_ANSWER_ITEMS = 8
 
 
@@ -52,15 +55,48 @@ class Draft:
     citations: tuple[Citation, ...]
 
 
-def coverage(question: str, text: str) -> float:
-    """Share of the question's content terms that `text` contains."""
+class TermWeights(Protocol):
+    def weight(self, term: str) -> float: ...
+
+
+def coverage(question: str, text: str, weights: TermWeights | None = None) -> float:
+    """Share of the question's content terms that `text` contains, each term weighted by its rarity
+    in the corpus when `weights` are given (a term the corpus never uses weighs the most)."""
     q = set(terms(question))
     if not q:
         return 0.0
-    return len(q & set(terms(text))) / len(q)
+    present = set(terms(text))
+    weight = weights.weight if weights is not None else (lambda term: 1.0)
+    total = sum(weight(t) for t in q)
+    return sum(weight(t) for t in q & present) / total if total else 0.0
 
 
-def rank_quotes(question: str, qvec: np.ndarray, evidence: list[Evidence]) -> list[Quote]:
+DEFINITION_RE = re.compile(r"^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(.+?)\s*\??\s*$", re.I)
+DEFINITION_BONUS = 0.15
+
+
+def _defines(subject: str, text: str) -> bool:
+    """Whether `text` reads as a definition of `subject` ("Model Drift: ...", "Deep learning is ...")."""
+    head = re.sub(r"^(?:an?|the)\s+", "", text.strip().lower())
+    subject = subject.lower()
+    return head.startswith(subject) and head[len(subject) : len(subject) + 1] in (":", " ") and bool(
+        re.match(r"\s*(?::|is\b|are\b|refers\b|means\b)", head[len(subject) :])
+    )
+
+
+NUMBER_BONUS = 0.3
+
+
+def _numbers(text: str) -> set[str]:
+    return {t for t in terms(text) if t.isdigit()}
+
+
+def rank_quotes(
+    question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
+) -> list[Quote]:
+    definition = DEFINITION_RE.match(question)
+    # "step 3", "the second example": a number in the question points at the unit that carries it.
+    asked_numbers = _numbers(question)
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -68,38 +104,83 @@ def rank_quotes(question: str, qvec: np.ndarray, evidence: list[Evidence]) -> li
         cosines = ev.unit_vectors @ qvec
         heading = ev.chunk.section.split(PATH_SEP)[-1] if ev.chunk.section else ""
         for i, unit in enumerate(ev.units):
-            lexical = coverage(question, f"{heading} {unit.context} {unit.text}")
-            quotes.append(Quote(ev, i, float(cosines[i]) + LEXICAL_WEIGHT * lexical))
+            score = (
+                float(cosines[i])
+                + LEXICAL_WEIGHT * coverage(question, f"{heading} {unit.context} {unit.text}", weights)
+                + PASSAGE_WEIGHT * ev.dense
+            )
+            if definition and _defines(definition.group(1), unit.text):
+                score += DEFINITION_BONUS
+            if asked_numbers and asked_numbers <= _numbers(unit.text):
+                score += NUMBER_BONUS
+            quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)
     return quotes
 
 
-def support(question: str, best: Quote | None) -> float:
-    """How well the material supports an answer: the best quote's score plus how much of the question
-    its passage covers. Below ABSTAIN_THRESHOLD the tutor abstains."""
+WHO_RE = re.compile(
+    r"^\s*(?:who|whom|whose)\b|\bwhich\s+(?:person|people|researchers?|scientists?|universit(?:y|ies)|compan(?:y|ies))\b",
+    re.I,
+)
+WHEN_RE = re.compile(r"^\s*when\b|\b(?:what|which)\s+year\b", re.I)
+COUNT_RE = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|number|amount)\b", re.I)
+
+
+def answer_type_found(question: str, quote: str) -> bool:
+    """A who/when/how-many question needs a name, a year or a number in its quote; others pass."""
+    if WHEN_RE.search(question):
+        return bool(re.search(r"\b(1[5-9]|20)\d\d\b", quote))
+    if COUNT_RE.search(question):
+        return bool(re.search(r"(?<![\w-])\d", quote))  # a number, not the 10 of "CIFAR-10"
+    if WHO_RE.search(question):
+        asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
+        words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", quote)
+        return any(w.lower() not in asked for w in words)
+    return True
+
+
+def support(question: str, best: Quote | None, weights: TermWeights | None = None) -> float:
+    """How well the material supports an answer: the best quote's score, its passage's similarity, and
+    how much of the question (by term rarity) the passage covers. Below ABSTAIN_THRESHOLD the tutor
+    abstains; so it does when the question asks for a name, year or number that the quote lacks."""
     if best is None:
         return 0.0
-    return 0.5 * best.score + 0.5 * best.evidence.dense + 0.25 * coverage(question, best.evidence.chunk.text)
+    quote = best.evidence.units[best.unit].text
+    if not answer_type_found(question, quote):
+        return 0.0
+    text = f"{best.evidence.chunk.section} {best.evidence.chunk.text}"
+    return 0.5 * best.score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
 
 
 def expand_quote(quote: Quote) -> str:
-    """The quote's text; a lead-in or a list item with sub-items brings what it introduces."""
+    """The answer text for a quote: a table cell brings its whole row, a nested item names its parent,
+    and a lead-in ("Researchers aim to:") or a parent item brings the items it introduces."""
     units = quote.evidence.units
     unit = units[quote.unit]
-    follow: list[str] = []
+    if ROW_SEP in unit.text:
+        label = unit.text.split(ROW_SEP, 1)[0] + ROW_SEP
+        lo = hi = quote.unit
+        while lo > 0 and units[lo - 1].text.startswith(label):
+            lo -= 1
+        while hi + 1 < len(units) and units[hi + 1].text.startswith(label):
+            hi += 1
+        return label + "; ".join(u.text[len(label) :] for u in units[lo : hi + 1])
     if unit.text.rstrip().endswith(":"):
         follow = [u.text for u in units[quote.unit + 1 :] if not u.context][:MAX_ANSWER_ITEMS]
     else:
         follow = [u.text for u in units[quote.unit + 1 :] if u.context == unit.text][:MAX_ANSWER_ITEMS]
-    if not follow:
-        return unit.text
-    lead = unit.text.rstrip().rstrip(":")
-    return f"{lead}: " + "; ".join(f.rstrip(".") for f in follow) + "."
+    if follow:
+        return f"{unit.text.rstrip().rstrip(':')}: " + "; ".join(f.rstrip(".") for f in follow) + "."
+    if unit.context:
+        return f"{unit.context.rstrip(':')}: {unit.text}"
+    return unit.text
 
 
 def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict[int, Quote]) -> tuple[Citation, ...]:
     """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank."""
-    order = [q.evidence for q in used] + [ev for ev in evidence if ev not in [q.evidence for q in used]]
+    quoted = list(dict.fromkeys(id(q.evidence) for q in used))
+    order = [next(q.evidence for q in used if id(q.evidence) == i) for i in quoted]
+    order += [ev for ev in evidence if id(ev) not in quoted]
     citations = []
     for rank, ev in enumerate(order, start=1):
         quote = best_units.get(id(ev))
@@ -120,10 +201,13 @@ def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict
 class ExtractiveAnswerer:
     name = "extractive"
 
+    def __init__(self) -> None:
+        self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
+
     def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
-        quotes = rank_quotes(question, qvec, evidence)
+        quotes = rank_quotes(question, qvec, evidence, self.weights)
         best = quotes[0] if quotes else None
-        if best is None or support(question, best) < ABSTAIN_THRESHOLD:
+        if best is None or support(question, best, self.weights) < ABSTAIN_THRESHOLD:
             return Draft(ABSTAIN_TEXT, True, ())
         used = [best]
         for q in quotes[1:]:
@@ -138,5 +222,6 @@ class ExtractiveAnswerer:
         for q in used:
             best_units[id(q.evidence)] = q
         citations = make_citations(evidence, used, best_units)
-        parts = [f"{expand_quote(q)} [{i}]" for i, q in enumerate(used, start=1)]
+        rank_of = {c.chunk_id: c.rank for c in citations}
+        parts = [f"{expand_quote(q)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used]
         return Draft(" ".join(parts), False, citations)

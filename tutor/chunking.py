@@ -20,12 +20,14 @@ from tutor.ingest import BULLET_RE, LABELLED_NUMBER_RE
 from tutor.models import Chunk, Section
 
 # Version of the chunking rules: part of the index manifest, so a change here rebuilds the index.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
 MARKER_RE = re.compile(r"^\s*(?:[-*+•◦▪●‣–]|\d{1,3}[.)]|[a-z][.)])\s+")
 ROW_SEP = " — "
+CELL_SPLIT_RE = re.compile(r"; (?=[^:;]{1,40}: )")
+HEADER_LINE_RE = re.compile(r"^[^|]+(?: \| [^|]+)+$")
 
 
 @dataclass
@@ -82,7 +84,14 @@ def split_units(text: str) -> list[Unit]:
         while parents and parents[-1][0] >= indent:
             parents.pop()
         context = parents[-1][1] if parents else ""
-        if is_item or ROW_SEP in line or LABELLED_NUMBER_RE.match(line):
+        if HEADER_LINE_RE.match(line):
+            continue  # a table's header row labels the cells of its rows; it says nothing by itself
+        if ROW_SEP in line:
+            # One unit per cell ("Risk Tolerance — Academic: High ..."): a question is usually about one side.
+            label, _, cells = body.partition(ROW_SEP)
+            units.extend(Unit(f"{label}{ROW_SEP}{cell}", context) for cell in CELL_SPLIT_RE.split(cells) if cell)
+            continue
+        if is_item or LABELLED_NUMBER_RE.match(line):
             pieces = [body] if len(body) <= 300 else split_sentences(body)
             parents.append((indent, body))
         else:

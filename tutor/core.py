@@ -78,6 +78,8 @@ class Tutor:
         self.device = device
         self.top_k = top_k
         self.notes = tuple(notes)
+        if hasattr(answerer, "weights"):
+            answerer.weights = retriever.bm25
         # Units are stored in passage order: where each passage's units start and end.
         positions = np.arange(len(store.chunks) + 1)
         self._unit_bounds = np.searchsorted(store.unit_chunk, positions)

@@ -79,7 +79,8 @@ class _EvidenceLocator:
         return out
 
     def holds(self, chunk, evidence: str) -> bool:
-        if _holds(chunk.text, evidence):
+        # The heading path is shown with every citation, so evidence in a heading counts as held.
+        if _holds(f"{chunk.section}\n{chunk.text}", evidence):
             return True
         return any(s == chunk.source and chunk.start <= a and b <= chunk.end for s, a, b in self.spans(evidence))
 
@@ -172,8 +173,9 @@ def calibrate(tutor, questions: list[EvalQuestion]) -> list[dict]:
     hits = tutor.retriever.search(queries, tutor.top_k, vectors)
     scores = []
     for q, v, h in zip(questions, vectors, hits):
-        quotes = rank_quotes(q.question, v, tutor._evidence(h))
-        scores.append((support(q.question, quotes[0] if quotes else None), q.answerable))
+        weights = tutor.retriever.bm25
+        quotes = rank_quotes(q.question, v, tutor._evidence(h), weights)
+        scores.append((support(q.question, quotes[0] if quotes else None, weights), q.answerable))
     pos = [s for s, a in scores if not a]
     neg = [s for s, a in scores if a]
     rows = []

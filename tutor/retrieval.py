@@ -31,6 +31,12 @@ STOPWORDS = frozenset(
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 
+ORDINALS = {
+    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+    "sixth": "6", "seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
+}
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match 'models'/'model' and 'training'/'trained'/'train'."""
     for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
@@ -45,7 +51,7 @@ def terms(text: str) -> list[str]:
     for token in TOKEN_RE.findall(text.lower()):
         for part in token.replace("'", "-").split("-") if "-" in token or "'" in token else (token,):
             if part and part not in STOPWORDS:
-                out.append(stem(part))
+                out.append(ORDINALS.get(part) or stem(part))
         if "-" in token:
             out.append(token)  # keep "real-world" whole as well as its parts
     return out
@@ -68,6 +74,10 @@ class BM25:
             for t, tf in d.items():
                 row = self.weights.setdefault(t, np.zeros(self.n, dtype=np.float32))
                 row[i] = self.idf[t] * tf * (k1 + 1) / (tf + norm[i])
+
+    def weight(self, term: str) -> float:
+        """How telling a (stemmed) term is: its IDF, or the highest IDF for a term the corpus never uses."""
+        return self.idf.get(term, self.max_idf)
 
     def scores(self, query: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)
@@ -105,12 +115,27 @@ class Retriever:
         if n == 0:
             return [[] for _ in questions]
         dense_scores, dense_ids = self.store.chunk_index.search(np.ascontiguousarray(vectors), n)
+        unit_best = self._best_unit_scores(vectors)
         results = []
-        for q, scores, ids in zip(questions, dense_scores, dense_ids):
+        for q, scores, ids, units in zip(questions, dense_scores, dense_ids, unit_best):
             dense = np.zeros(n, dtype=np.float32)
             dense[ids] = scores
-            results.append(self._rank(q, dense, k))
+            # A passage is as close as its closest sentence or list item: one table row or bullet
+            # among many would otherwise be drowned out by its neighbours.
+            results.append(self._rank(q, np.maximum(dense, units), k))
         return results
+
+    def _best_unit_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """For each question, the best cosine of any unit in each passage (passages with no units: -1)."""
+        n = len(self.store.chunks)
+        out = np.full((len(vectors), n), -1.0, dtype=np.float32)
+        if len(self.store.units) == 0:
+            return out
+        sims = vectors @ self.store.unit_vectors.T
+        present = np.unique(self.store.unit_chunk)
+        starts = np.searchsorted(self.store.unit_chunk, present)
+        out[:, present] = np.maximum.reduceat(sims, starts, axis=1)
+        return out
 
     def _rank(self, question: str, dense: np.ndarray, k: int) -> list[Hit]:
         if self.mode == "dense":
@@ -120,7 +145,7 @@ class Retriever:
             if self.mode == "bm25":
                 fused = lexical + 1e-6 * dense  # dense only breaks ties
             else:
-                fused = _rrf(dense) + _rrf(lexical)
+                fused = _fuse(dense, lexical)
         order = np.argsort(-fused, kind="stable")[:k]
         return [Hit(int(i), float(fused[i]), float(dense[i])) for i in order]
 
@@ -129,3 +154,13 @@ def _rrf(scores: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(scores), dtype=np.float32)
     ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
     return 1.0 / (RRF_K + ranks)
+
+
+FUSION = "weighted"
+LEX_W = 0.25
+
+
+def _fuse(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    if FUSION == "rrf":
+        return _rrf(dense) + _rrf(lexical)
+    return dense + LEX_W * lexical / max(float(lexical.max()), 1e-9)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.chunking import CHUNKER_VERSION, Unit, chunk_sections, make_chunk_id, split_units
+from tutor.chunking import CHUNKER_VERSION, ROW_SEP, Unit, chunk_sections, make_chunk_id, split_units
 from tutor.config import EMBEDDING_MODEL_NAME, MAX_CORPUS_FILE_BYTES
 from tutor.errors import TutorError
 from tutor.ingest import corpus_files, load_corpus, source_name, split_sections
@@ -29,6 +29,8 @@ from tutor.models import PATH_SEP, Chunk
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+# Bump when what is embedded for a passage or unit changes (passage_text, unit_text).
+EMBEDDING_TEXT_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 CHUNK_VECTORS = "chunks.faiss"
@@ -57,8 +59,16 @@ def passage_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
 
 
+UNIT_HEADING_MAX = 80
+
+
 def unit_text(chunk: Chunk, unit: Unit) -> str:
+    """What is embedded for a quotable unit. A short item ("Publish papers") needs its heading to mean
+    anything; a long sentence, or a table cell that carries its row's label, says enough by itself, and
+    a heading would blur it."""
     heading = chunk.section.split(PATH_SEP)[-1] if chunk.section else ""
+    if len(unit.text) > UNIT_HEADING_MAX or ROW_SEP in unit.text:
+        heading = ""
     parts = [p for p in (heading, unit.context, unit.text) if p]
     return ": ".join(parts)
 
@@ -92,7 +102,11 @@ class IndexProblem(Exception):
 
 
 class Outdated(IndexProblem):
-    """The index is intact but was built from other course files or by older chunking rules: an update, not a fault."""
+    """The index is intact but was built from other course files or by older rules: an update, not a fault."""
+
+    def __init__(self, reason: str, details: str = "") -> None:
+        super().__init__(reason)
+        self.details = f" ({details})" if details else ""
 
 
 MISSING = "there is no index yet"
@@ -115,13 +129,13 @@ def open_index(
         try:
             return load_index(index_dir, fingerprint)
         except Outdated as change:
-            log.info("Updating the index in %s: %s.", index_dir, change)
+            log.info("Updating the index in %s: %s%s.", index_dir, change, change.details)
         except IndexProblem as problem:
             if str(problem) != MISSING:
                 log.warning(
                     "The index in %s cannot be used (%s); rebuilding it from %s.", index_dir, problem, corpus_dir
                 )
-    return build_index(corpus_dir, index_dir, device=device, progress=progress, force=rebuild)
+    return build_index(corpus_dir, index_dir, device=device, progress=progress, fresh=rebuild)
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -159,12 +173,16 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
     if manifest.get("embedding_model") != EMBEDDING_MODEL_NAME:
         raise IndexProblem(f"it was built with embedding_model {manifest.get('embedding_model')!r}, "
                            f"not {EMBEDDING_MODEL_NAME!r}")
-    for key, value in {"format_version": FORMAT_VERSION, "chunker_version": CHUNKER_VERSION}.items():
+    versions = {
+        "format_version": FORMAT_VERSION,
+        "chunker_version": CHUNKER_VERSION,
+        "embedding_text_version": EMBEDDING_TEXT_VERSION,
+    }
+    for key, value in versions.items():
         if manifest.get(key) != value:
             raise Outdated(f"it was built with {key} {manifest.get(key)!r}, not {value!r}")
     if fingerprint is not None and manifest.get("corpus") != fingerprint:
-        changes = _corpus_changes(manifest, fingerprint)
-        raise Outdated(f"the corpus has changed since it was built ({changes})")
+        raise Outdated("the corpus has changed since it was built", _corpus_changes(manifest, fingerprint))
     dim = manifest.get("dim")
     if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
         raise IndexProblem(f"its manifest gives no valid dimension ({dim!r})")
@@ -259,14 +277,14 @@ def _parse_npy(blob: bytes) -> np.ndarray:
 
 
 def build_index(
-    corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False, force: bool = False
+    corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False, fresh: bool = False
 ) -> Store:
-    """(Re)build the index, re-embedding only texts the previous index did not hold.
-
-    `force` rewrites the index even when it is current (`tutor index --rebuild`)."""
+    """(Re)build the index, re-embedding only texts the previous index did not hold (all of them if `fresh`,
+    as `tutor index --rebuild` asks, even when the index is current)."""
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    asked_at = time.time()
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(index_dir / ".lock"))
@@ -276,14 +294,20 @@ def build_index(
     except OSError as exc:
         raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
     try:
-        if not force:
-            # Someone else may have finished the same build while we waited for the lock.
-            try:
-                return load_index(index_dir, corpus_fingerprint(corpus_dir))
-            except IndexProblem:
-                pass
+        # Someone else may have finished the same build while we waited for the lock (for a fresh
+        # build: a fresh one that finished after we asked).
+        try:
+            store = load_index(index_dir, corpus_fingerprint(corpus_dir))
+            manifest = read_manifest(index_dir) or {}
+            if not fresh:
+                return store
+            if manifest.get("fresh") is True and float(manifest.get("built_unix", 0)) >= asked_at:
+                store.rebuilt = True
+                return store
+        except (IndexProblem, TypeError, ValueError):
+            pass
         _remove_stale_temporaries(index_dir)
-        return _build_locked(corpus_dir, index_dir, device=device, progress=progress)
+        return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
     except OSError as exc:
         raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
     finally:
@@ -299,7 +323,7 @@ def _remove_stale_temporaries(index_dir: Path) -> None:
             pass
 
 
-def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool) -> Store:
+def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store:
     import faiss
 
     started = time.perf_counter()
@@ -326,7 +350,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
             unit_texts.append(unit_text(chunk, unit))
 
     passage_texts = [passage_text(c) for c in chunks]
-    cache = _previous_vectors(index_dir)
+    cache = {} if fresh else _previous_vectors(index_dir)
     missing = sorted({t for t in passage_texts + unit_texts if _text_key(t) not in cache})
     if missing:
         embedder = _build_embedder(device)
@@ -335,8 +359,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         if any(len(v) != embedder.dim for v in cache.values()):
             cache = {}  # vectors of another size cannot sit in one index with the new ones
             missing = sorted(set(passage_texts + unit_texts))
-        fresh = embedder.encode(missing, batch_size=64, progress=progress)
-        cache.update({_text_key(t): v for t, v in zip(missing, fresh)})
+        vectors = embedder.encode(missing, batch_size=64, progress=progress)
+        cache.update({_text_key(t): v for t, v in zip(missing, vectors)})
     dim = len(next(iter(cache.values())))
     chunk_vectors = np.stack([cache[_text_key(t)] for t in passage_texts]).astype(np.float32)
     unit_vectors = (
@@ -359,6 +383,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     manifest = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
+        "embedding_text_version": EMBEDDING_TEXT_VERSION,
         "embedding_model": EMBEDDING_MODEL_NAME,
         "dim": dim,
         "corpus": fingerprint,
@@ -367,9 +392,11 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         "chunks": len(chunks),
         "units": len(unit_rows),
         "embedded_texts": len(missing),
+        "fresh": fresh,
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - started, 2),
+        "built_unix": time.time(),
     }
     _write_atomic(index_dir / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     log.info("Indexed %d passages (%d newly embedded texts) in %s", len(chunks), len(missing), index_dir)

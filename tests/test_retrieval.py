@@ -1,0 +1,42 @@
+"""Retrieval on the real article: hybrid search finds the passage that holds the answer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutor.embeddings import NumpyMiniLM, SentenceTransformerEmbedder, TorchMiniLM
+from tutor.retrieval import BM25, Retriever, terms
+
+
+def test_the_three_embedding_engines_give_the_same_vectors():
+    texts = ["What is model drift?", "Risk Tolerance — Academic Perspective: High - encouraged to try new things"]
+    reference = SentenceTransformerEmbedder("cpu").encode(texts)
+    for engine in (NumpyMiniLM(), TorchMiniLM()):
+        vectors = engine.encode(texts)
+        assert vectors.shape == (2, 384)
+        assert np.allclose(vectors, reference, atol=1e-4)
+
+
+def test_bm25_ranks_the_document_with_the_rare_term_first():
+    bm25 = BM25(["neural networks learn", "model drift degrades performance", "networks of roads"])
+    assert int(np.argmax(bm25.scores("What is drift?"))) == 1
+    assert terms("the first Models") == ["1", "model"]
+
+
+def top_sections(tutor, question, mode, k=3):
+    retriever = Retriever(tutor.store, tutor.retriever.embedder, mode=mode)
+    return [tutor.store.chunks[h.position].section for h in retriever.search([question], k)[0]]
+
+
+def test_hybrid_search_finds_the_table_row_and_the_challenge(tutor):
+    assert any(
+        s.startswith("Key Differences")
+        for s in top_sections(tutor, "How do academia and industry differ in risk tolerance?", "hybrid")
+    )
+    assert top_sections(tutor, "What is model drift?", "hybrid")[0].endswith("Industry Challenges")
+
+
+def test_every_mode_returns_k_distinct_passages(tutor):
+    for mode in ("dense", "bm25", "hybrid"):
+        sections = Retriever(tutor.store, tutor.retriever.embedder, mode=mode).search(["What is deep learning?"], 5)[0]
+        assert len({h.position for h in sections}) == 5
