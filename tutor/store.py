@@ -2,9 +2,11 @@
 
 The manifest records what the index was built from (each corpus file's hash, the embedding model
 and its dimension, the chunker version) and a checksum of every index file. `open_index` trusts
-an index only when all of that matches; otherwise it rebuilds, re-embedding only passages whose
-text is new. Files are written to temporary names and renamed, manifest last, under a file lock,
-so an interrupted or concurrent build never leaves an index that a later run would trust.
+an index only when all of that matches, the bytes it reads match their checksums, and the files
+agree with each other; otherwise it rebuilds (with a logged warning when something was damaged),
+re-embedding only texts whose vectors are not in an intact file of the previous index. Files are
+written to temporary names and renamed, manifest last, under a file lock, so an interrupted or
+concurrent build never leaves an index that a later run would trust.
 """
 
 from __future__ import annotations
