@@ -30,6 +30,8 @@ def _calls(tree: ast.AST):
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
             owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
             kwargs = {k.arg: k.value for k in node.keywords}
+            if isinstance(func, ast.Attribute) and not owner:
+                owner = "."  # a method of an expression (self.model.eval()), not a module function
             yield node, owner, name, kwargs
 
 
@@ -69,7 +71,10 @@ def test_the_checker_catches_what_it_looks_for():
         "AutoModel.from_pretrained(p, trust_remote_code=True)\neval(s)\n"
     )
     assert len(unsafe_loads(bad)) == 6
-    good = "import numpy as np\nimport torch\nnp.load(f, allow_pickle=False)\ntorch.load(f, weights_only=True)\n"
+    good = (
+        "import numpy as np\nimport torch\nnp.load(f, allow_pickle=False)\ntorch.load(f, weights_only=True)\n"
+        "self.model.eval()\nmodel.eval()\n"
+    )
     assert unsafe_loads(good) == []
 
 
