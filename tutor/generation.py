@@ -368,7 +368,10 @@ def convert_to_ct2(checkpoint: Path, out_dir: Path, quantization: str) -> Path:
         return out_dir
     from filelock import FileLock
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TutorError(f"Cannot keep the CTranslate2 copy of the model in {out_dir.parent}: {exc}") from exc
     with FileLock(str(out_dir) + ".lock"):
         if (out_dir / "model.bin").exists():  # converted by another process while we waited
             return out_dir
@@ -663,15 +666,16 @@ def load_answerer(spec: str, device: str, backend: str, index_dir: Path) -> tupl
     else:
         checkpoint = resolve_checkpoint(spec)
     chosen = choose_backend(backend, device)
+    notes: list[str] = []
     try:
         answerer = Seq2SeqAnswerer.load(checkpoint, device=device, backend=chosen, index_dir=index_dir)
     except TutorError as exc:
         if backend != "auto" or chosen != "ctranslate2":
             raise
-        log.warning("%s Using transformers instead.", exc)  # e.g. an architecture CTranslate2 cannot convert
+        # e.g. an architecture CTranslate2 cannot convert, or an index folder that cannot be written
+        notes.append(f"{exc} Using transformers instead.")
         answerer = Seq2SeqAnswerer.load(checkpoint, device=device, backend="transformers", index_dir=index_dir)
     why = "found " + checkpoint.where if spec == "auto" else "as asked"
-    return answerer, (
-        f"Answering with the seq2seq model {checkpoint.name} ({why}) on {device} via {answerer.description}; "
-        "answers are traced back to the course material and cited.",
-    )
+    notes.insert(0, f"Answering with the seq2seq model {checkpoint.name} ({why}) on {device} via "
+                    f"{answerer.description}; answers are traced back to the course material and cited.")
+    return answerer, tuple(notes)
