@@ -331,3 +331,18 @@ def test_cli_ask_answers_with_the_seq2seq_model(corpus_dir, index_dir, tiny_dir)
     assert data["generator"] == "seq2seq:tiny-t5"
     assert data["citations"] and DRIFT_SENTENCE in data["citations"][0]["quote"]
     assert "seq2seq model tiny-t5" in result.stderr and "CTranslate2" in result.stderr
+
+
+def test_backend_choice_and_the_fallback_when_the_fast_path_cannot_be_used(tiny_dir, tmp_path):
+    from tutor.generation import choose_backend
+
+    assert choose_backend("auto", "cpu") == "ctranslate2"  # installed here, as `pip install tutor[fast]` does
+    assert choose_backend("auto", "cuda") == "transformers"
+    with pytest.raises(TutorError, match="Unknown backend"):
+        choose_backend("onnx", "cpu")
+    not_a_folder = tmp_path / "index-file"
+    not_a_folder.write_text("")
+    answerer, notes = resolve_answerer(str(tiny_dir), "cpu", "auto", not_a_folder)
+    assert answerer.engine.backend == "transformers" and "Using transformers instead" in notes[1]
+    with pytest.raises(TutorError, match="Cannot keep the CTranslate2 copy"):
+        resolve_answerer(str(tiny_dir), "cpu", "ctranslate2", not_a_folder)
