@@ -270,14 +270,13 @@ def test_batched_generation_equals_one_by_one(seq2seq_tutor):
     one_by_one = [seq2seq_tutor.answerer.generate([p])[0] for p in prompts]
     assert batched == one_by_one
     assert all(batched) and len(set(batched)) == len(batched)
-    assert [a.text for a in seq2seq_tutor.ask_many(QUESTIONS)] == [seq2seq_tutor.ask(q).text for q in QUESTIONS]
 
 
 def test_ctranslate2_matches_transformers_token_for_token(seq2seq_tutor, ct2_answerer):
     prompts = prompts_for(seq2seq_tutor)
     expected = seq2seq_tutor.answerer.engine.generate(prompts, SHORT)
     assert ct2_answerer.engine.generate(prompts, SHORT) == expected
-    assert all(len(ids) > 5 for ids in expected)
+    assert sum(map(len, expected)) > 2 * SHORT  # the comparison covers many tokens
     assert ct2_answerer.name == seq2seq_tutor.answerer.name == "seq2seq:tiny-t5"
 
 

@@ -15,16 +15,18 @@ SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>"]  # T5's ids: pad 0 (also the decoder
 
 
 def train_tokenizer(texts: list[str]):
-    """A Unigram tokenizer in T5's style (Metaspace, </s> appended) wrapped for AutoTokenizer."""
+    """A BPE tokenizer in T5's style (Metaspace, </s> appended) wrapped for AutoTokenizer.
+
+    BPE rather than Unigram: its training is deterministic, so every run builds the same model.
+    """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.Unigram())
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS, unk_token="<unk>")
-    tok.train_from_iterator(texts, trainer)
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS))
     tok.post_processor = processors.TemplateProcessing(
         single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)]
     )
