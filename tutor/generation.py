@@ -310,7 +310,7 @@ class TransformersEngine:
 
         def run() -> None:
             try:
-                self.generate_with_streamer(prompt, max_new_tokens, _Collect())
+                self._generate_streaming(prompt, max_new_tokens, _Collect())
             except BaseException as exc:  # reported in the caller's thread
                 failure.append(exc)
                 steps.put(done)
@@ -325,7 +325,7 @@ class TransformersEngine:
         if failure:
             raise failure[0]
 
-    def generate_with_streamer(self, prompt: list[int], max_new_tokens: int, streamer) -> None:
+    def _generate_streaming(self, prompt: list[int], max_new_tokens: int, streamer) -> None:
         import torch
 
         with self._lock, torch.inference_mode():
