@@ -378,7 +378,9 @@ def convert_to_ct2(checkpoint: Path, out_dir: Path, quantization: str) -> Path:
         _offline()
         from ctranslate2.converters import TransformersConverter
 
-        log.info("Converting %s for CTranslate2 (%s) into %s, once", checkpoint, quantization, out_dir)
+        # Shown by default: the first answer waits for this (about half a minute for Flan-T5-base).
+        log.warning("Converting %s for the CTranslate2 engine (%s), once; the copy is kept in %s",
+                    checkpoint, quantization, out_dir)
         tmp = out_dir.with_name(out_dir.name + ".tmp")
         try:
             TransformersConverter(str(checkpoint)).convert(str(tmp), quantization=quantization, force=True)
