@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny_t5 import build_tiny_t5
 
 from tutor import TutorError
 from tutor.answerers import ABSTAIN_TEXT, ExtractiveAnswerer
@@ -28,6 +27,8 @@ from tutor.generation import (
     torch_dtype_for,
     trace,
 )
+
+from .tiny_t5 import build_tiny_t5
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIFT = "What is model drift?"

@@ -152,6 +152,17 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     return 0.5 * best.score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
 
 
+def supported_quotes(
+    question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
+) -> list[Quote]:
+    """The ranked quotes, or [] when the material does not support an answer: the abstention rule
+    that every answerer shares."""
+    quotes = rank_quotes(question, qvec, evidence, weights)
+    if not quotes or support(question, quotes[0], weights) < ABSTAIN_THRESHOLD:
+        return []
+    return quotes
+
+
 def expand_quote(quote: Quote) -> str:
     """The answer text for a quote: a table cell brings its whole row, a nested item names its parent,
     and a lead-in ("Researchers aim to:") or a parent item brings the items it introduces."""
@@ -205,10 +216,10 @@ class ExtractiveAnswerer:
         self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
 
     def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
-        quotes = rank_quotes(question, qvec, evidence, self.weights)
-        best = quotes[0] if quotes else None
-        if best is None or support(question, best, self.weights) < ABSTAIN_THRESHOLD:
+        quotes = supported_quotes(question, qvec, evidence, self.weights)
+        if not quotes:
             return Draft(ABSTAIN_TEXT, True, ())
+        best = quotes[0]
         used = [best]
         for q in quotes[1:]:
             if q.score < SECOND_QUOTE_RATIO * best.score:

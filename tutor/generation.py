@@ -26,14 +26,12 @@ import numpy as np
 
 from tutor.answerers import (
     ABSTAIN_TEXT,
-    ABSTAIN_THRESHOLD,
     Draft,
     Evidence,
     ExtractiveAnswerer,
     Quote,
     make_citations,
-    rank_quotes,
-    support,
+    supported_quotes,
 )
 from tutor.errors import TutorError
 from tutor.models import PATH_SEP
@@ -470,6 +468,15 @@ class Seq2SeqAnswerer:
         self.max_new_tokens = max_new_tokens
         self._extractive = ExtractiveAnswerer()
 
+    @property
+    def weights(self):
+        """Corpus term weights (the Tutor hands them over): abstention and quotes match extractive mode."""
+        return self._extractive.weights
+
+    @weights.setter
+    def weights(self, value) -> None:
+        self._extractive.weights = value
+
     @classmethod
     def load(cls, checkpoint: Checkpoint, *, device: str = "cpu", backend: str = "auto",
              index_dir: Path | None = None, compute_type: str | None = None, **kwargs) -> Seq2SeqAnswerer:
@@ -541,8 +548,8 @@ class Seq2SeqAnswerer:
         drafts: list[Draft | None] = [None] * len(questions)
         pending: list[tuple[int, list[Quote], Prompt]] = []
         for i, (question, qvec, evidence) in enumerate(zip(questions, qvecs, evidences)):
-            quotes = rank_quotes(question, qvec, evidence)
-            if not quotes or support(question, quotes[0]) < ABSTAIN_THRESHOLD:
+            quotes = supported_quotes(question, qvec, evidence, self.weights)
+            if not quotes:
                 drafts[i] = Draft(ABSTAIN_TEXT, True, ())
             else:
                 pending.append((i, quotes, self.build_prompt(question, evidence, quotes)))
@@ -566,8 +573,8 @@ class Seq2SeqAnswerer:
 
     def stream(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Iterator[str | Draft]:
         """The generated text as it grows, then the final Draft (with markers, or the quoted fallback)."""
-        quotes = rank_quotes(question, qvec, evidence)
-        if not quotes or support(question, quotes[0]) < ABSTAIN_THRESHOLD:
+        quotes = supported_quotes(question, qvec, evidence, self.weights)
+        if not quotes:
             yield Draft(ABSTAIN_TEXT, True, ())
             return
         prompt = self.build_prompt(question, evidence, quotes)
