@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -59,13 +60,19 @@ class TermWeights(Protocol):
     def weight(self, term: str) -> float: ...
 
 
+@lru_cache(maxsize=16384)
+def term_set(text: str) -> frozenset[str]:
+    """`terms(text)` as a set, remembered: every question is scored against the same few hundred units."""
+    return frozenset(terms(text))
+
+
 def coverage(question: str, text: str, weights: TermWeights | None = None) -> float:
     """Share of the question's content terms that `text` contains, each term weighted by its rarity
     in the corpus when `weights` are given (a term the corpus never uses weighs the most)."""
-    q = set(terms(question))
+    q = term_set(question)
     if not q:
         return 0.0
-    present = set(terms(text))
+    present = term_set(text)
     weight = weights.weight if weights is not None else (lambda term: 1.0)
     total = sum(weight(t) for t in q)
     return sum(weight(t) for t in q & present) / total if total else 0.0
