@@ -270,7 +270,10 @@ def test_resume_when_everything_is_done_answers_nothing(tmp_path, tutor, capsys)
 # ---------------------------------------------------------------- a real process, killed
 
 
-def test_a_killed_run_leaves_a_valid_file_and_resume_completes_it(tutor, corpus_dir, index_dir, tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
+    tutor, corpus_dir, index_dir, tmp_path, how
+):
     questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open()]
     source = tmp_path / "many.jsonl"
     with open(source, "w", encoding="utf-8") as f:
@@ -289,21 +292,26 @@ def test_a_killed_run_leaves_a_valid_file_and_resume_completes_it(tutor, corpus_
             if out.exists() and out.read_bytes().count(b"\n") >= 32:
                 break
             time.sleep(0.02)
-        assert process.poll() is None, "the run ended before it could be killed: " + process.stderr.read().decode()
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        assert process.poll() is None, "the run ended before it could be stopped: " + process.stderr.read().decode()
+        process.send_signal(how)
+        process.wait(timeout=30)
     finally:
         process.kill()
+    err = process.stderr.read().decode()
+    process.stderr.close()
 
     data = out.read_bytes()
-    lines = data.split(b"\n")
-    complete = lines[:-1]  # a kill may cut the last line short; every other line is whole
+    if how == signal.SIGINT:
+        # Ctrl-C waits for the batch being written: the file ends with a whole line.
+        assert process.returncode == 130 and data.endswith(b"\n")
+        assert "interrupted" in err and "--resume" in err and "Traceback" not in err
+    complete = data.split(b"\n")[:-1]  # a kill may cut the last line short; every other line is whole
     answers = [json.loads(line) for line in complete]
     assert 32 <= len(answers) < 300
     assert [a["id"] for a in answers] == [f"q{n}" for n in range(len(answers))]
     assert all(a["error"] is None for a in answers)
+    assert "Answering" not in err  # no progress bar when stderr is not a terminal
 
     assert batch(tutor, source, out, "--resume") == 0
 
-    ids = [a["id"] for a in read_jsonl(out)]
-    assert ids == [f"q{n}" for n in range(300)]
+    assert [a["id"] for a in read_jsonl(out)] == [f"q{n}" for n in range(300)]
