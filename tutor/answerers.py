@@ -27,6 +27,7 @@ ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
 PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
 SECOND_QUOTE_RATIO = 0.93
+FOLLOW_RATIO = 0.8  # the next sentence joins the answer at this fraction of the quote's score
 MAX_ANSWER_ITEMS = 8
 
 
@@ -219,6 +220,18 @@ def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict
 class ExtractiveAnswerer:
     name = "extractive"
 
+    @staticmethod
+    def _continuation(quote: Quote, scores: dict) -> str:
+        """The next sentence of the same paragraph, when it is nearly as relevant as the quote itself."""
+        units, i = quote.evidence.units, quote.unit
+        if i + 1 >= len(units) or units[i].context or ROW_SEP in units[i].text or units[i].text.endswith(":"):
+            return ""
+        nxt = units[i + 1]
+        same_paragraph = f"{units[i].text} {nxt.text}" in quote.evidence.chunk.text
+        if same_paragraph and scores.get((id(quote.evidence), i + 1), 0.0) >= FOLLOW_RATIO * quote.score:
+            return " " + nxt.text
+        return ""
+
     def __init__(self) -> None:
         self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
 
@@ -241,5 +254,8 @@ class ExtractiveAnswerer:
             best_units[id(q.evidence)] = q
         citations = make_citations(evidence, used, best_units)
         rank_of = {c.chunk_id: c.rank for c in citations}
-        parts = [f"{expand_quote(q)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used]
+        scores = {(id(q.evidence), q.unit): q.score for q in quotes}
+        parts = [
+            f"{expand_quote(q)}{self._continuation(q, scores)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used
+        ]
         return Draft(" ".join(parts), False, citations)
