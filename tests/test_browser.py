@@ -112,8 +112,8 @@ def test_a_student_asks_sees_sources_and_follows_up(page, tutor):
 
     # Clicking the earlier answer brings its sources back.
     first.click()
-    sources.get_by_text("Academic Goals").first.wait_for(timeout=WAIT_MS)
-    assert "Industry Goals" not in sources.inner_text()
+    sources.locator(".tutor-for", has_text="What is the primary goal in academia?").wait_for(timeout=WAIT_MS)
+    assert "Academic Goals" in sources.locator(".tutor-source").first.locator(".tutor-section").inner_text()
 
 
 def test_markup_typed_by_a_student_is_shown_as_text(page):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +27,7 @@ ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
 PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
 SECOND_QUOTE_RATIO = 0.93
+FOLLOW_RATIO = 0.8  # the next sentence joins the answer at this fraction of the quote's score
 MAX_ANSWER_ITEMS = 8
 
 
@@ -59,13 +61,19 @@ class TermWeights(Protocol):
     def weight(self, term: str) -> float: ...
 
 
+@lru_cache(maxsize=16384)
+def term_set(text: str) -> frozenset[str]:
+    """`terms(text)` as a set, remembered: every question is scored against the same few hundred units."""
+    return frozenset(terms(text))
+
+
 def coverage(question: str, text: str, weights: TermWeights | None = None) -> float:
     """Share of the question's content terms that `text` contains, each term weighted by its rarity
     in the corpus when `weights` are given (a term the corpus never uses weighs the most)."""
-    q = set(terms(question))
+    q = term_set(question)
     if not q:
         return 0.0
-    present = set(terms(text))
+    present = term_set(text)
     weight = weights.weight if weights is not None else (lambda term: 1.0)
     total = sum(weight(t) for t in q)
     return sum(weight(t) for t in q & present) / total if total else 0.0
@@ -152,6 +160,17 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     return 0.5 * best.score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
 
 
+def supported_quotes(
+    question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
+) -> list[Quote]:
+    """The ranked quotes, or [] when the material does not support an answer: the abstention rule
+    that every answerer shares."""
+    quotes = rank_quotes(question, qvec, evidence, weights)
+    if not quotes or support(question, quotes[0], weights) < ABSTAIN_THRESHOLD:
+        return []
+    return quotes
+
+
 def expand_quote(quote: Quote) -> str:
     """The answer text for a quote: a table cell brings its whole row, a nested item names its parent,
     and a lead-in ("Researchers aim to:") or a parent item brings the items it introduces."""
@@ -201,14 +220,26 @@ def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict
 class ExtractiveAnswerer:
     name = "extractive"
 
+    @staticmethod
+    def _continuation(quote: Quote, scores: dict) -> str:
+        """The next sentence of the same paragraph, when it is nearly as relevant as the quote itself."""
+        units, i = quote.evidence.units, quote.unit
+        if i + 1 >= len(units) or units[i].context or ROW_SEP in units[i].text or units[i].text.endswith(":"):
+            return ""
+        nxt = units[i + 1]
+        same_paragraph = f"{units[i].text} {nxt.text}" in quote.evidence.chunk.text
+        if same_paragraph and scores.get((id(quote.evidence), i + 1), 0.0) >= FOLLOW_RATIO * quote.score:
+            return " " + nxt.text
+        return ""
+
     def __init__(self) -> None:
         self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
 
     def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
-        quotes = rank_quotes(question, qvec, evidence, self.weights)
-        best = quotes[0] if quotes else None
-        if best is None or support(question, best, self.weights) < ABSTAIN_THRESHOLD:
+        quotes = supported_quotes(question, qvec, evidence, self.weights)
+        if not quotes:
             return Draft(ABSTAIN_TEXT, True, ())
+        best = quotes[0]
         used = [best]
         for q in quotes[1:]:
             if q.score < SECOND_QUOTE_RATIO * best.score:
@@ -223,5 +254,8 @@ class ExtractiveAnswerer:
             best_units[id(q.evidence)] = q
         citations = make_citations(evidence, used, best_units)
         rank_of = {c.chunk_id: c.rank for c in citations}
-        parts = [f"{expand_quote(q)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used]
+        scores = {(id(q.evidence), q.unit): q.score for q in quotes}
+        parts = [
+            f"{expand_quote(q)}{self._continuation(q, scores)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used
+        ]
         return Draft(" ".join(parts), False, citations)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor import config
-from tutor.answerers import Draft, Evidence, ExtractiveAnswerer
+from tutor.answerers import Draft, Evidence
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
 from tutor.followup import contextualize
@@ -240,11 +240,6 @@ def _with_id(answer: Answer, id_: str) -> Answer:
 
 def resolve_answerer(spec: str, device: str, backend: str, index_dir: Path):
     """The answerer for a --generator value, and notes that say once which one answers and why."""
-    spec = (spec or "auto").strip()
-    if spec == "extractive":
-        return ExtractiveAnswerer(), ("Answering extractively (quoting the course material), as asked.",)
-    if spec == "auto":
-        return ExtractiveAnswerer(), (
-            "No local seq2seq model was found, so answers quote the course material (extractive).",
-        )
-    raise TutorError(f"Generator {spec!r} is not available: use 'auto' or 'extractive'.")
+    from tutor.generation import load_answerer
+
+    return load_answerer(spec, device, backend, index_dir)

@@ -24,6 +24,11 @@ from tutor.errors import TutorError
 
 log = logging.getLogger(__name__)
 
+# Idle OpenMP threads sleep instead of spinning. Spinning threads take the cores that the work needs
+# whenever anything else runs on a small machine: on a busy 2-core CPU, batches embedded 3-5x slower
+# and single questions up to 10x slower (bench/bench_batch.py). Read once, when torch loads OpenMP.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 MAX_SEQ_LENGTH = 256  # the model's own limit (sentence_bert_config.json)
 
 
@@ -240,14 +245,21 @@ class TorchMiniLM(_MiniLM):
             ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
             b, t = ids.shape
             h, d = self.heads, self.dim // self.heads
-            x = F.layer_norm(self.word[ids_t] + self.pos[:t][None] + self.type0, (self.dim,), *self.emb_ln, 1e-12)
+            # The dense layers run on the real tokens only, packed; padding (a third of a batch of
+            # questions) comes back only for attention. Same vectors, less work.
+            real = mask_t.reshape(-1).nonzero().squeeze(1)
+            x = self.word[ids_t.reshape(-1)[real]] + self.pos[real % t] + self.type0
+            x = F.layer_norm(x, (self.dim,), *self.emb_ln, 1e-12)
             bias = ((1.0 - mask_t) * -1e9)[:, None, None, :]
+            grid = x.new_zeros(b * t, 3 * self.dim)
             for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.layers:
-                q, k, v = (x @ qkv_w + qkv_b).reshape(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
+                grid[real] = torch.addmm(qkv_b, x, qkv_w)
+                q, k, v = grid.reshape(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
                 probs = torch.softmax(q @ k.transpose(-1, -2) / d**0.5 + bias, dim=-1)
-                ctx = (probs @ v).transpose(1, 2).reshape(b, t, self.dim)
-                x = F.layer_norm(ctx @ o_w + o_b + x, (self.dim,), ln1_w, ln1_b, 1e-12)
-                inner = F.gelu(x @ i_w + i_b)
-                x = F.layer_norm(inner @ f_w + f_b + x, (self.dim,), ln2_w, ln2_b, 1e-12)
-            pooled = (x * mask_t[..., None]).sum(1) / mask_t.sum(1, keepdim=True).clamp(min=1e-9)
+                ctx = (probs @ v).transpose(1, 2).reshape(b * t, self.dim)[real]
+                x = F.layer_norm(torch.addmm(o_b, ctx, o_w) + x, (self.dim,), ln1_w, ln1_b, 1e-12)
+                inner = F.gelu(torch.addmm(i_b, x, i_w))
+                x = F.layer_norm(torch.addmm(f_b, inner, f_w) + x, (self.dim,), ln2_w, ln2_b, 1e-12)
+            pooled = x.new_zeros(b, self.dim).index_add_(0, real // t, x)
+            pooled = pooled / mask_t.sum(1, keepdim=True).clamp(min=1e-9)
             return F.normalize(pooled, dim=1).numpy()

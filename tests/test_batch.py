@@ -1,0 +1,317 @@
+"""`tutor batch` on the real article: every input and output format, bad rows, resume, and a killed run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tutor import TutorError
+from tutor.batch import read_questions, run_batch
+from tutor.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parent.parent
+DRIFT = "Performance degrades as data distributions change"
+
+
+def batch(tutor, source: Path, out: Path, *flags: str) -> int:
+    args = build_parser().parse_args(["batch", str(source), "--out", str(out), *flags])
+    return run_batch(args, tutor=tutor)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def sheet_ids(path: Path) -> list[str]:
+    """Ids of the complete entries of a Markdown answer sheet."""
+    ids, pending = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("<!-- id: "):
+            pending = json.loads(line[len("<!-- id: ") : -len(" -->")])
+        elif line == "<!-- end -->":
+            ids.append(pending)
+    return ids
+
+
+class UnusedTutor:
+    """Stands in for the tutor where the batch must stop before answering anything."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the tutor was used ({name}) although the batch should have stopped first")
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_text_file_one_question_per_line_gives_json_lines_with_line_numbers_as_ids(tutor, tmp_path, capsys):
+    source = tmp_path / "questions.txt"
+    source.write_text("What is model drift?\n\n   \nWho won the 2018 World Cup?\n", encoding="utf-8")
+    out = tmp_path / "answers.jsonl"
+
+    assert batch(tutor, source, out) == 0
+
+    drift, cup = read_jsonl(out)
+    assert (drift["id"], cup["id"]) == ("1", "4")
+    assert DRIFT in drift["answer"] and not drift["abstained"] and drift["error"] is None
+    assert drift["citations"][0]["section"].endswith("Industry Challenges")
+    assert cup["abstained"] and cup["citations"] == []
+    assert set(drift) == {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"}
+    summary = capsys.readouterr().err
+    assert "1 answered, 1 abstained, 0 errors" in summary and "questions/s" in summary
+
+
+def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
+    source = tmp_path / "exam.csv"
+    with open(source, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "question", "topic", "answer"])
+        w.writerow(["drift", "What is model drift?", "industry", "data changes"])
+        w.writerow(["", "What is the primary goal in academia?", "academia", "knowledge"])
+    out_jsonl, out_csv = tmp_path / "answers.jsonl", tmp_path / "answers.csv"
+
+    assert batch(tutor, source, out_jsonl) == 0
+    assert batch(tutor, source, out_csv) == 0
+
+    first, second = read_jsonl(out_jsonl)
+    assert first["id"] == "drift" and second["id"] == "2"  # a missing id becomes the row number
+    assert first["topic"] == "industry"
+    assert first["input_answer"] == "data changes"  # the input's column does not overwrite the tutor's answer
+    assert DRIFT in first["answer"]
+    with open(out_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["id", "question", "answer", "abstained", "sources", "error", "topic", "input_answer"]
+    assert [r["id"] for r in rows] == ["drift", "2"]
+    assert DRIFT in rows[0]["answer"] and rows[0]["abstained"] == "false" and rows[0]["error"] == ""
+    sources = rows[0]["sources"].split(" | ")
+    assert len(sources) == 3
+    assert sources[0].startswith("Challenges in Each Perspective › Industry Challenges (")
+    assert sources[0].endswith("deep-learning-academic-vs-industry.txt)")
+    assert "knowledge creation" in rows[1]["answer"] and rows[1]["topic"] == "academia"
+
+
+def test_numbered_markdown_exam_becomes_a_printable_answer_sheet(tutor, tmp_path):
+    source = tmp_path / "midterm.md"
+    source.write_text(
+        "# Midterm\n\nAnswer every question in your own words.\n\n"
+        "1. What is model drift?\n\n"
+        "Q2) What is the primary goal\nin academia?\n\n"
+        "**3.** Who won the 2018 World Cup?\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "answers.md"
+
+    assert batch(tutor, source, out) == 0
+
+    sheet = out.read_text(encoding="utf-8")
+    assert sheet.startswith("# Answers: midterm.md")
+    assert sheet_ids(out) == ["1", "2", "3"]
+    assert "## 1. What is model drift?" in sheet
+    assert "## 2. What is the primary goal in academia?" in sheet  # the continuation line belongs to it
+    assert f"> Model Drift: {DRIFT}" in sheet
+    assert "[1] Challenges in Each Perspective › Industry Challenges — " in sheet
+    assert "> • Data Quality: Real-world data is messy and biased  \n> • Legacy Systems" in sheet
+    assert "Answer every question" not in sheet  # instructions are not a question
+    assert "does not cover" in sheet.split("## 3.")[1]
+
+
+def test_text_exam_is_numbered_only_when_most_lines_are_numbered_questions(tmp_path):
+    exam = tmp_path / "exam.txt"
+    exam.write_text("Final exam\n1. What is model drift?\n2) What is deep learning?\nQ3. Why?\n", encoding="utf-8")
+    assert [(r.id, r.question) for r in read_questions(exam)] == [
+        ("1", "What is model drift?"),
+        ("2", "What is deep learning?"),
+        ("3", "Why?"),
+    ]
+    plain = tmp_path / "plain.txt"
+    plain.write_text("What is model drift?\n2. A numbered line among plain ones\nWhat is deep learning?\n")
+    assert [(r.id, r.question) for r in read_questions(plain)][1] == ("2", "2. A numbered line among plain ones")
+
+
+def test_user_text_cannot_break_the_answer_sheet(tutor, tmp_path):
+    source = tmp_path / "q.jsonl"
+    source.write_text(json.dumps({"id": "x -->\n# y", "question": "# Heading?\n<!-- end -->\n---"}) + "\n")
+    out = tmp_path / "answers.md"
+
+    assert batch(tutor, source, out) == 0
+
+    sheet = out.read_text(encoding="utf-8")
+    assert sheet_ids(out) == ["x -->\n# y"]
+    assert sheet.count("<!--") - sheet.count("\\<!--") == 2  # only the entry's own markers
+    assert "## x --> # y. # Heading? \\<!-- end --> ---\n" in sheet
+    assert "\n# Heading" not in sheet and "\n# y" not in sheet
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_bad_rows_are_recorded_and_the_rest_answered(tutor, tmp_path, capsys):
+    source = tmp_path / "q.jsonl"
+    source.write_text(
+        '{"id": "a", "question": "What is model drift?"}\n'
+        '{"id": "b", "question": "What is model drift?"\n'
+        '{"id": "c", "question": ""}\n'
+        '{"id": "d", "question": "' + "x" * 5000 + '"}\n'
+        '{"id": "e"}\n'
+        '{"id": "f", "question": "What is the primary goal in academia?"}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "answers.jsonl"
+
+    assert batch(tutor, source, out) == 0
+
+    by_id = {a["id"]: a for a in read_jsonl(out)}
+    assert list(by_id) == ["a", "2", "c", "d", "e", "f"]  # an unreadable line is known by its line number
+    assert "line 2 is not valid JSON" in by_id["2"]["error"]
+    assert "empty" in by_id["c"]["error"]
+    assert "limit" in by_id["d"]["error"]
+    assert 'line 5 has no "question"' in by_id["e"]["error"]
+    assert DRIFT in by_id["a"]["answer"] and "knowledge creation" in by_id["f"]["answer"]
+    assert "2 answered, 0 abstained, 4 errors" in capsys.readouterr().err
+
+    assert batch(tutor, source, out, "--force", "--strict") == 1
+
+
+def test_duplicate_ids_are_refused_by_name_before_any_work(tmp_path):
+    source = tmp_path / "q.csv"
+    source.write_text("id,question\nq1,What is model drift?\nq2,What?\nq1,Again?\nq2,And?\nq3,Ok?\n")
+    out = tmp_path / "answers.jsonl"
+    with pytest.raises(TutorError, match="2 duplicate question id.*'q1', 'q2'"):
+        batch(UnusedTutor(), source, out)
+    assert not out.exists()
+
+
+def test_unreadable_inputs_are_one_clear_error(tmp_path, capsys):
+    no_column = tmp_path / "q.csv"
+    no_column.write_text("id,text\n1,What is model drift?\n")
+    binary = tmp_path / "q.txt"
+    binary.write_bytes(b"\xff\xfe\x00What\x00")
+    cases = {
+        no_column: "no 'question' column (columns found: 'id', 'text')",
+        binary: "not UTF-8",
+        tmp_path / "missing.txt": "no such file",
+        tmp_path / "q.docx": "use a .txt, .csv, .jsonl",
+    }
+    for source, message in cases.items():
+        assert main(["batch", str(source), "--out", str(tmp_path / "a.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("tutor: error: ") and message in err and "Traceback" not in err
+        assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_existing_output_is_kept_unless_forced(tutor, tmp_path):
+    source = tmp_path / "q.txt"
+    source.write_text("What is model drift?\n")
+    out = tmp_path / "answers.csv"
+    out.write_text("precious\n")
+
+    with pytest.raises(TutorError, match="already exists: use --resume .* or --force"):
+        batch(UnusedTutor(), source, out)
+    assert out.read_text() == "precious\n"
+
+    assert batch(tutor, source, out, "--force") == 0
+    assert "precious" not in out.read_text() and DRIFT in out.read_text()
+
+
+# ---------------------------------------------------------------- resume
+
+
+QUESTIONS = ["What is model drift?", "What is the primary goal in academia?", "What is deep learning?",
+             "Who won the 2018 World Cup?", "How do academia and industry differ in risk tolerance?"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".md"])
+def test_resume_drops_a_cut_entry_keeps_the_rest_and_answers_what_is_missing(tutor, tmp_path, suffix):
+    source = tmp_path / "q.txt"
+    source.write_text("\n".join(QUESTIONS) + "\n")
+    out = tmp_path / f"answers{suffix}"
+    assert batch(tutor, source, out) == 0
+    full = out.read_bytes()
+    # A killed run: the first two answers whole (marked, to see that resume keeps them), the third cut short.
+    third = {".jsonl": b'{"id": "3"', ".csv": b"3,What", ".md": b'<!-- id: "3" -->'}[suffix]
+    start = full.index(third)
+    kept = full[:start].replace(b"data distributions change", b"KEPT FROM THE FIRST RUN")
+    out.write_bytes(kept + full[start : start + len(third) + 40])
+
+    assert batch(tutor, source, out, "--resume") == 0
+
+    assert b"KEPT FROM THE FIRST RUN" in kept and out.read_bytes().startswith(kept)
+    if suffix == ".jsonl":
+        ids = [a["id"] for a in read_jsonl(out)]
+    elif suffix == ".csv":
+        with open(out, newline="", encoding="utf-8") as f:
+            ids = [r["id"] for r in csv.DictReader(f)]
+    else:
+        ids = sheet_ids(out)
+    assert ids == ["1", "2", "3", "4", "5"]
+    assert out.read_text(encoding="utf-8").count("What is deep learning?") == 1  # nothing left of the cut entry
+
+
+
+def test_resume_when_everything_is_done_answers_nothing(tmp_path, tutor, capsys):
+    source = tmp_path / "q.txt"
+    source.write_text("What is model drift?\n")
+    out = tmp_path / "answers.jsonl"
+    assert batch(tutor, source, out) == 0
+    before = out.read_bytes()
+    assert batch(UnusedTutor(), source, out, "--resume") == 0
+    assert out.read_bytes() == before
+    assert "0 answered, 0 abstained, 0 errors" in capsys.readouterr().err.splitlines()[-1]
+
+
+# ---------------------------------------------------------------- a real process, killed
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
+    tutor, corpus_dir, index_dir, tmp_path, how
+):
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open()]
+    source = tmp_path / "many.jsonl"
+    with open(source, "w", encoding="utf-8") as f:
+        for n in range(300):
+            f.write(json.dumps({"id": f"q{n}", "question": questions[n % len(questions)]}) + "\n")
+    index = tmp_path / "index"
+    shutil.copytree(index_dir, index)  # so the process does not wait on the session index's lock
+    out = tmp_path / "answers.jsonl"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "tutor", "batch", str(source), "--out", str(out),
+               "--corpus", str(corpus_dir), "--index", str(index)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            if out.exists() and out.read_bytes().count(b"\n") >= 32:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the run ended before it could be stopped: " + process.stderr.read().decode()
+        process.send_signal(how)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    err = process.stderr.read().decode()
+    process.stderr.close()
+
+    data = out.read_bytes()
+    if how == signal.SIGINT:
+        # Ctrl-C waits for the batch being written: the file ends with a whole line.
+        assert process.returncode == 130 and data.endswith(b"\n")
+        assert "interrupted" in err and "--resume" in err and "Traceback" not in err
+    complete = data.split(b"\n")[:-1]  # a kill may cut the last line short; every other line is whole
+    answers = [json.loads(line) for line in complete]
+    assert 32 <= len(answers) < 300
+    assert [a["id"] for a in answers] == [f"q{n}" for n in range(len(answers))]
+    assert all(a["error"] is None for a in answers)
+    assert "Answering" not in err  # no progress bar when stderr is not a terminal
+
+    assert batch(tutor, source, out, "--resume") == 0
+
+    assert [a["id"] for a in read_jsonl(out)] == [f"q{n}" for n in range(300)]
