@@ -241,7 +241,7 @@ def tutor_main(*args: str, capsys) -> subprocess.CompletedProcess:
         (["ask", "x" * 100_000], f"the limit is {MAX_QUESTION_CHARS:,}"),
         (["ask", "--top-k", "0", "What is model drift?"], "top-k must be at least 1"),
         (["ask", "--top-k", "many", "What is model drift?"], "invalid int value"),
-        (["ask", "--generator", "no-such-model", "What is model drift?"], "tutor: error: Generator 'no-such-model'"),
+        (["ask", "--generator", "no-such-model", "What is model drift?"], "tutor: error: The model 'no-such-model' is not on this machine"),
         (["ask"], "the following arguments are required: question"),
         (["ask", "--device", "tpu", "What is model drift?"], "invalid choice"),
     ],

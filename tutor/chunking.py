@@ -210,7 +210,8 @@ def _read_table(run: list[_Line]) -> list[Block] | None:
     """Rows of a pipe table, or of a table whose cells were run together; None if `run` is not one."""
     if len(run) < 3:
         return None
-    rows = [r for r in run if not re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", r.text)]  # drop |---| rules
+    is_rule = [bool(re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", r.text)) for r in run]  # |---| lines
+    rows = [r for r, rule in zip(run, is_rule) if not rule]
     if len(rows) < 3:
         return None
     header = _split_cells(rows[0].text)
@@ -220,8 +221,17 @@ def _read_table(run: list[_Line]) -> list[Block] | None:
     fitting = sum(len(_split_cells(r.text)) == width for r in rows[1:])
     if fitting < max(2, 0.6 * (len(rows) - 1)):
         return None
-    # Rule lines (|---|) before the header or after the last row belong to the table's span too.
-    blocks = [Block("header", " | ".join(header), run[0].start + run[0].lead, rows[0].end)]
+    # A rule line belongs to the span of the row after it (the last ones to the last row), so that every
+    # line of the table lies in some passage's offsets.
+    starts: dict[int, int] = {}
+    pending = None
+    for r, rule in zip(run, is_rule):
+        if rule:
+            pending = pending or r
+        else:
+            first = pending or r
+            starts[id(r)], pending = first.start + first.lead, None
+    blocks = [Block("header", " | ".join(header), starts[id(rows[0])], rows[0].end)]
     for r in rows[1:]:
         cells = _split_cells(r.text)
         labelled = "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:]))
@@ -230,7 +240,7 @@ def _read_table(run: list[_Line]) -> list[Block] | None:
         # which is then cut like prose and must keep the wording its offsets point at.
         if len(cells) != width or len(text) > CHUNK_MAX_CHARS:
             text = r.text.strip()
-        blocks.append(Block("row", text, r.start + r.lead, r.end))
+        blocks.append(Block("row", text, starts[id(r)], r.end))
     blocks[-1].end = run[-1].end
     return blocks
 
