@@ -39,9 +39,9 @@ def clean_question(question: object) -> str:
         question = question.decode("utf-8", errors="replace")
     if not isinstance(question, str):
         raise TutorError(f"A question must be text, not {type(question).__name__}.")
+    question = ANSI_ESCAPE_RE.sub(" ", question)
     # Bytes that were not UTF-8 reach Python as lone surrogates (a command line, a file read with
     # surrogateescape); they cannot be encoded again (print, JSON, the tokenizer), so they become U+FFFD.
-    question = ANSI_ESCAPE_RE.sub(" ", question)
     text = "".join(
         "\ufffd" if "\ud800" <= ch <= "\udfff" else " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
         for ch in question
