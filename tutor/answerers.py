@@ -195,8 +195,14 @@ def expand_quote(quote: Quote) -> str:
     return unit.text
 
 
-def make_citations(evidence: list[Evidence], used: list[Quote], best_units: dict[int, Quote]) -> tuple[Citation, ...]:
-    """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank."""
+def make_citations(evidence: list[Evidence], used: list[Quote], ranked: list[Quote]) -> tuple[Citation, ...]:
+    """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank.
+    Each citation's quote is the unit the answer used, else the passage's best-ranked unit."""
+    best_units: dict[int, Quote] = {}
+    for q in ranked:
+        best_units.setdefault(id(q.evidence), q)
+    for q in used:
+        best_units[id(q.evidence)] = q
     quoted = list(dict.fromkeys(id(q.evidence) for q in used))
     order = [next(q.evidence for q in used if id(q.evidence) == i) for i in quoted]
     order += [ev for ev in evidence if id(ev) not in quoted]
@@ -247,12 +253,7 @@ class ExtractiveAnswerer:
             if q.evidence is not best.evidence:
                 used.append(q)
                 break
-        best_units: dict[int, Quote] = {}
-        for q in quotes:
-            best_units.setdefault(id(q.evidence), q)
-        for q in used:
-            best_units[id(q.evidence)] = q
-        citations = make_citations(evidence, used, best_units)
+        citations = make_citations(evidence, used, quotes)
         rank_of = {c.chunk_id: c.rank for c in citations}
         scores = {(id(q.evidence), q.unit): q.score for q in quotes}
         parts = [

@@ -596,12 +596,7 @@ class Seq2SeqAnswerer:
         if not used:
             quoted = self._extractive.answer(question, qvec, evidence)
             return Draft(f"{UNTRACED_NOTE} {quoted.text}", quoted.abstained, quoted.citations)
-        best_units: dict[int, Quote] = {}
-        for q in quotes:
-            best_units.setdefault(id(q.evidence), q)
-        for q in used:
-            best_units[id(q.evidence)] = q
-        citations = make_citations(evidence, used, best_units)
+        citations = make_citations(evidence, used, quotes)
         return Draft(mark_sentences(generated, used), False, citations)
 
 
