@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
+
 from tutor.store import MANIFEST, check_index, corpus_fingerprint, open_index
 
 
@@ -61,3 +63,15 @@ def test_a_damaged_index_file_is_detected_and_rebuilt(tmp_path, corpus_dir, inde
     assert "checksum" in check_index(index, corpus_fingerprint(corpus))
     store = open_index(corpus, index)
     assert store.rebuilt and store.chunk_index.ntotal == len(store.chunks)
+
+
+def test_vectors_from_another_embedding_text_recipe_are_not_reused(tmp_path, corpus_dir, index_dir):
+    corpus, index = copy(tmp_path, corpus_dir, index_dir)
+    manifest = json.loads((index / MANIFEST).read_text())
+    manifest["embedding_text_version"] = manifest["embedding_text_version"] - 1
+    (index / MANIFEST).write_text(json.dumps(manifest))
+    fresh = open_index(corpus_dir, index_dir)
+    store = open_index(corpus, index)
+    rebuilt = json.loads((index / MANIFEST).read_text())
+    assert store.rebuilt and rebuilt["embedded_texts"] >= rebuilt["chunks"]
+    assert np.allclose(store.unit_vectors, fresh.unit_vectors, atol=1e-5)

@@ -436,6 +436,10 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
     manifest = read_manifest(index_dir)
     if manifest is None or manifest.get("embedding_model") != EMBEDDING_MODEL_NAME:
         return {}
+    if manifest.get("embedding_text_version") != EMBEDDING_TEXT_VERSION:
+        # The texts are keyed by today's recipe (passage_text, unit_text); vectors made from another
+        # recipe's texts would be filed under the wrong keys.
+        return {}
     dim = manifest.get("dim")
     blob = _verified_bytes(index_dir, manifest, CHUNKS)
     if blob is None or not isinstance(dim, int):
