@@ -27,7 +27,7 @@ from pathlib import Path
 from tutor.errors import TutorError
 from tutor.models import Answer
 
-BATCH_SIZE = 32  # questions per ask_many call, and per write: a kill loses at most one batch of work
+BATCH_SIZE = 64  # questions per ask_many call, and per write: a kill loses at most one batch of work
 INPUT_SUFFIXES = (".txt", ".csv", ".jsonl", ".md", ".markdown")
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".md")
 # Answer fields and CSV columns: an input column of the same name is carried through as `input_<name>`.
