@@ -26,7 +26,7 @@ ABSTAIN_TEXT = "The course material does not cover this question."
 ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
 PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
-SECOND_QUOTE_RATIO = 0.93
+SECOND_QUOTE_RATIO = 0.93  # a second quote must score at least this fraction of the best
 FOLLOW_RATIO = 0.8  # the next sentence joins the answer at this fraction of the quote's score
 MAX_ANSWER_ITEMS = 8
 
