@@ -56,3 +56,9 @@ def test_ask_many_reports_a_bad_question_and_answers_the_rest(tutor):
     answers = tutor.ask_many(["", "What is model drift?"], ids=["a", "b"])
     assert answers[0].error and answers[0].id == "a"
     assert answers[1].error is None and not answers[1].abstained and answers[1].id == "b"
+
+
+def test_covers_applies_the_same_abstention_rule_as_ask(tutor):
+    questions = ["What is model drift?", "What is the capital city of France?", "What are the industry goals?"]
+    assert tutor.covers(questions) == [not a.abstained for a in tutor.ask_many(questions)]
+    assert tutor.covers(questions)[:2] == [True, False]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor import config
-from tutor.answerers import Draft, Evidence
+from tutor.answerers import Draft, Evidence, supported_quotes
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
 from tutor.followup import contextualize
@@ -184,6 +184,16 @@ class Tutor:
                 else:
                     yield item
         yield self._make_answer(text, draft, (time.perf_counter() - started) * 1000)
+
+    def covers(self, questions: Sequence[str]) -> list[bool]:
+        """Whether the material supports an answer to each (valid) question: the abstention rule alone,
+        without composing or generating an answer."""
+        queries = [clean_question(q) for q in questions]
+        if not queries:
+            return []
+        vectors, evidence = self._retrieve(queries, None)
+        weights = getattr(self.answerer, "weights", None)
+        return [bool(supported_quotes(q, v, ev, weights)) for q, v, ev in zip(queries, vectors, evidence)]
 
     def _retrieve(self, queries: list[str], top_k: int | None) -> tuple[np.ndarray, list[list[Evidence]]]:
         vectors = self.retriever.embed(queries)

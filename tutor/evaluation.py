@@ -95,6 +95,7 @@ def evaluate(tutor, questions: list[EvalQuestion], ks: tuple[int, ...] = (1, 3, 
 
     answers = tutor.ask_many([q.question for q in questions], ids=[q.id for q in questions])
     by_id = {a.id: a for a in answers}
+    chunks = {c.chunk_id: c for c in tutor.store.chunks}
     correct = cited = quoted = 0.0
     lengths = []
     false_abstain = 0
@@ -109,7 +110,7 @@ def evaluate(tutor, questions: list[EvalQuestion], ks: tuple[int, ...] = (1, 3, 
         found = sum(k.lower() in a.text.lower() for k in q.keywords) / max(len(q.keywords), 1)
         correct += found
         first = a.citations[0] if a.citations else None
-        cite_ok = first is not None and locator.holds(_chunk_of(tutor, first), q.evidence)
+        cite_ok = first is not None and locator.holds(chunks[first.chunk_id], q.evidence)
         cited += cite_ok
         quoted += first is not None and _holds(first.quote, q.evidence)
         if found < 1 or not cite_ok:
@@ -131,13 +132,6 @@ def evaluate(tutor, questions: list[EvalQuestion], ks: tuple[int, ...] = (1, 3, 
         }
     )
     return report
-
-
-def _chunk_of(tutor, citation):
-    for chunk in tutor.store.chunks:
-        if chunk.chunk_id == citation.chunk_id:
-            return chunk
-    raise TutorError(f"Citation {citation.chunk_id} is not in the index.")
 
 
 def retrieval_scores(retriever: Retriever, questions: list[EvalQuestion], locator, ks=(1, 3, 5)) -> dict:

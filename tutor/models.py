@@ -6,7 +6,7 @@ functions take and return these objects.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 PATH_SEP = " › "
 
@@ -62,7 +62,6 @@ class Answer:
     latency_ms: float = 0.0
     id: str | None = None
     error: str | None = None
-    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
         return {
