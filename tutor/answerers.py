@@ -18,6 +18,7 @@ import numpy as np
 
 from tutor.chunking import ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
+from tutor.question import FRAME_TERMS, SEQUENCE_TERMS, QuestionParts, parse
 from tutor.retrieval import terms
 
 ABSTAIN_TEXT = "The course material does not cover this question."
@@ -99,9 +100,53 @@ def _numbers(text: str) -> set[str]:
     return {t for t in terms(text) if t.isdigit()}
 
 
+GIVEN_WEIGHT = 0.3  # a word of the question's given part counts this much toward a unit's coverage
+ORDER_BONUS = 0.3  # the step after (or before) the one the question names, when that is what it asks
+
+
+def _asked_weights(parts: QuestionParts, weights: TermWeights | None) -> dict[str, float]:
+    """Each content term of the question with its rarity weight, less for terms only in the given part."""
+    weight = weights.weight if weights is not None else (lambda term: 1.0)
+    asked = term_set(parts.asked)
+    return {
+        t: weight(t) * (1.0 if t in asked else GIVEN_WEIGHT)
+        for t in term_set(f"{parts.asked} {parts.given}") - FRAME_TERMS
+    }
+
+
+def _weighted_coverage(asked: dict[str, float], text: str) -> float:
+    total = sum(asked.values())
+    return sum(w for t, w in asked.items() if t in term_set(text)) / total if total else 0.0
+
+
+def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights | None) -> int | None:
+    """For "what comes after X?": the list item next to the one that best matches X, if the question
+    asks for nothing more than that (its other words are about order, or name the passage's section)."""
+    left = term_set(parts.asked) - SEQUENCE_TERMS - term_set(ev.chunk.section)
+    if left:
+        return None
+    given = _asked_weights(QuestionParts(parts.given, "", 0, False, ""), weights)
+    anchors = [(_weighted_coverage(given, u.text), i) for i, u in enumerate(ev.units) if u.item]
+    if not anchors:
+        return None
+    best, anchor = max(anchors)
+    neighbour = anchor + parts.order
+    if best <= 0 or not 0 <= neighbour < len(ev.units):
+        return None
+    unit, other = ev.units[anchor], ev.units[neighbour]
+    return neighbour if other.item and other.context == unit.context else None
+
+
+def _is_last_item(units: tuple[Unit, ...], i: int) -> bool:
+    nxt = units[i + 1] if i + 1 < len(units) else None
+    return units[i].item and not units[i].context and (nxt is None or not nxt.item)
+
+
 def rank_quotes(
     question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
 ) -> list[Quote]:
+    parts = parse(question)
+    asked = _asked_weights(parts, weights)
     definition = DEFINITION_RE.match(question)
     # "step 3", "the second example": a number in the question points at the unit that carries it.
     asked_numbers = _numbers(question)
@@ -111,16 +156,19 @@ def rank_quotes(
             continue
         cosines = ev.unit_vectors @ qvec
         heading = ev.chunk.section.split(PATH_SEP)[-1] if ev.chunk.section else ""
+        neighbour = _ordered_neighbour(parts, ev, weights) if parts.order else None
         for i, unit in enumerate(ev.units):
             score = (
                 float(cosines[i])
-                + LEXICAL_WEIGHT * coverage(question, f"{heading} {unit.context} {unit.text}", weights)
+                + LEXICAL_WEIGHT * _weighted_coverage(asked, f"{heading} {unit.context} {unit.text}")
                 + PASSAGE_WEIGHT * ev.dense
             )
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
             if asked_numbers and asked_numbers <= _numbers(unit.text):
                 score += NUMBER_BONUS
+            if i == neighbour or (parts.last and _is_last_item(ev.units, i)):
+                score += ORDER_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)
     return quotes

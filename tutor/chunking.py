@@ -20,7 +20,7 @@ from tutor.ingest import BULLET_RE, LABELLED_NUMBER_RE
 from tutor.models import Chunk, Section
 
 # Version of the chunking rules: part of the index manifest, so a change here rebuilds the index.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -49,6 +49,7 @@ class Unit:
 
     text: str
     context: str  # the list item it sits under, if any
+    item: bool = False  # a list item or step, with siblings before or after it
 
 
 # --------------------------------------------------------------------------- public API
@@ -91,12 +92,13 @@ def split_units(text: str) -> list[Unit]:
             label, _, cells = body.partition(ROW_SEP)
             units.extend(Unit(f"{label}{ROW_SEP}{cell}", context) for cell in CELL_SPLIT_RE.split(cells) if cell)
             continue
-        if is_item or LABELLED_NUMBER_RE.match(line):
+        item = is_item or bool(LABELLED_NUMBER_RE.match(line))
+        if item:
             pieces = [body] if len(body) <= 300 else split_sentences(body)
             parents.append((indent, body))
         else:
             pieces = split_sentences(body)
-        units.extend(Unit(p, context) for p in pieces if p)
+        units.extend(Unit(p, context, item) for p in pieces if p)
     return units
 
 

@@ -22,6 +22,7 @@ from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
 from tutor.followup import contextualize
 from tutor.models import Answer
+from tutor.question import parse as parse_question
 from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
 
@@ -196,9 +197,18 @@ class Tutor:
         return [bool(supported_quotes(q, v, ev, weights)) for q, v, ev in zip(queries, vectors, evidence)]
 
     def _retrieve(self, queries: list[str], top_k: int | None) -> tuple[np.ndarray, list[list[Evidence]]]:
-        vectors = self.retriever.embed(queries)
-        hits = self.retriever.search(queries, top_k or self.top_k, vectors)
-        return vectors, [self._evidence(h) for h in hits]
+        """The passages for each query, and the vector its quotable units are ranked against.
+
+        Passages are found with the whole question. Where the question takes something as given
+        ("Given their small kitchens, what do home bakers focus on?"), the units are ranked against
+        the mean of the whole question and the part that asks; both are embedded in the same pass."""
+        extra = [(i, parts.asked) for i, parts in enumerate(map(parse_question, queries)) if parts.given]
+        vectors = self.retriever.embed(queries + [asked for _, asked in extra])
+        hits = self.retriever.search(queries, top_k or self.top_k, vectors[: len(queries)])
+        unit_query = vectors[: len(queries)].copy()
+        for row, (i, _) in enumerate(extra, start=len(queries)):
+            unit_query[i] = 0.5 * (unit_query[i] + vectors[row])
+        return unit_query, [self._evidence(h) for h in hits]
 
     def _make_answer(self, question: str, draft: Draft, latency_ms: float) -> Answer:
         return Answer(

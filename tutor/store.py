@@ -197,7 +197,7 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         chunks = _parse_chunks(data[CHUNKS])
         index = _parse_faiss(data[CHUNK_VECTORS])
         unit_rows = [json.loads(line) for line in _lines(data[UNITS])]
-        units = [Unit(str(r["text"]), str(r["context"])) for r in unit_rows]
+        units = [Unit(str(r["text"]), str(r["context"]), r.get("item") is True) for r in unit_rows]
         unit_chunk = np.array([r["chunk"] for r in unit_rows], dtype=np.int64)
         unit_vectors = _parse_npy(data[UNIT_VECTORS])
     except (ValueError, TypeError, KeyError, RuntimeError) as exc:
@@ -348,7 +348,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     unit_texts: list[str] = []
     for position, chunk in enumerate(chunks):
         for unit in split_units(chunk.text):
-            unit_rows.append({"chunk": position, "text": unit.text, "context": unit.context})
+            unit_rows.append({"chunk": position, "text": unit.text, "context": unit.context, "item": unit.item})
             unit_texts.append(unit_text(chunk, unit))
 
     passage_texts = [passage_text(c) for c in chunks]

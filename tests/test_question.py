@@ -1,0 +1,109 @@
+"""Reading a question for what it asks: the given part, order, and the asked-for noun phrase; and the
+answers that depend on it, over a small Markdown course of its own (real model, real index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.question import parse
+
+BREAD = """# Baking bread at home
+
+## Steps
+
+1. Mix flour, water, salt and yeast in a large bowl.
+2. Knead the dough for ten minutes until it is smooth.
+3. Let the dough rest in a warm place for an hour.
+4. Shape the loaf and put it on a tray.
+5. Bake at 230 degrees for thirty minutes.
+
+## Home bakers
+
+Home bakers are limited by small kitchens and ordinary ovens. They focus on flavour rather than speed.
+Bakeries work the other way round: they care about output per hour.
+
+## Storing bread
+
+Bread keeps for two days in a paper bag. Frozen slices keep for a month.
+"""
+
+
+def test_a_leading_clause_is_given_and_the_rest_is_asked():
+    parts = parse("Given their small kitchens, what do home bakers focus on?")
+    assert parts.given == "Given their small kitchens"
+    assert parts.asked == "what do home bakers focus on?"
+
+
+def test_a_trailing_clause_is_given():
+    parts = parse("Where do chefs look for ideas when they invent new dishes?")
+    assert parts.asked == "Where do chefs look for ideas"
+    assert parts.given == "when they invent new dishes"
+
+
+def test_named_examples_are_given():
+    parts = parse("What do bakeries such as Poilane and Tartine sell?")
+    assert parts.asked == "What do bakeries sell?"
+    assert "Poilane and Tartine" in parts.given
+    assert parse("What do students like about baking?").given == ""  # "like", the verb
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the first bakery opened?",  # "when" asks; it does not open a clause
+        "Which breads are given as examples of sourdough?",  # "given" is a participle here
+        "Where and when did sourdough originate?",
+        "How long does the dough rest?",
+    ],
+)
+def test_plain_questions_take_nothing_as_given(question):
+    parts = parse(question)
+    assert (parts.asked, parts.given, parts.order) == (question, "", 0)
+
+
+def test_order_and_position():
+    assert parse("What happens after the dough is kneaded?").order == 1
+    assert parse("Once the loaf is shaped, what comes next?").order == 1
+    assert parse("What must be done before the bread is baked?").order == -1
+    assert parse("What do academics owe to the next generation?").order == 0  # "next" describes, it does not order
+    assert parse("What is the last step of baking bread?").last
+    assert not parse("What is the first step of baking bread?").last
+
+
+def test_the_asked_for_noun_phrase():
+    assert parse("What oven temperature is used for baking?").asked_for == "oven temperature"
+    assert parse("Which kinds of flour are mixed in?").asked_for == "flour"
+    assert parse("In what year was the bakery founded?").asked_for == "year"
+    assert parse("Why does a baker explain what the dough does?").asked_for == ""
+
+
+@pytest.fixture(scope="module")
+def bread_tutor(tmp_path_factory):
+    from tutor import Tutor
+
+    root = tmp_path_factory.mktemp("bread")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "bread.md").write_text(BREAD, encoding="utf-8")
+    return Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+
+
+def first_quote(answer) -> str:
+    assert not answer.abstained, answer.text
+    return answer.citations[0].quote
+
+
+def test_the_step_after_the_one_named(bread_tutor):
+    assert first_quote(bread_tutor.ask("What happens after the dough is kneaded?")).startswith("Let the dough rest")
+
+
+def test_the_step_before_the_one_named(bread_tutor):
+    assert first_quote(bread_tutor.ask("What comes before the loaf is baked?")).startswith("Shape the loaf")
+
+
+def test_the_last_step(bread_tutor):
+    assert first_quote(bread_tutor.ask("What is the last step of baking bread at home?")).startswith("Bake at 230")
+
+
+def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):
+    answer = bread_tutor.ask("Given their small kitchens, what do home bakers focus on?")
+    assert first_quote(answer) == "They focus on flavour rather than speed."

@@ -1,0 +1,103 @@
+"""Read a question for what it asks, as against what it takes as given.
+
+"Given their small kitchens, what do home bakers focus on?" names the kitchens only to point at
+the right place; the answer is about the focus. A sentence that repeats the given part ("Home
+bakers are limited by small kitchens") matches more words than the answer does, so the answerer
+weighs given words less. The rules are about English question syntax, not about any one text:
+
+- given: examples that identify the subject ("bakeries such as Poilane sell"), a leading clause
+  before a comma that opens with a subordinator or preposition ("Once the loaf is shaped, ...",
+  "In the second recipe, ..."), and a trailing clause that opens with one ("... when they invent
+  new dishes", "... compared with bakeries");
+- order: "after", "afterwards", "comes next" ask for the item that follows the given one in a list
+  of steps, "before" for the one that precedes it; "the last step" for the list's final item;
+- the asked-for thing: the noun phrase after "what" or "which" ("what oven temperature").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tutor.retrieval import terms
+
+_AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
+_OPENERS = (
+    r"given|once|apart from|aside from|besides|other than|except for|in addition to|beyond|after|before|"
+    r"when|while|since|if|although|though|according to|in|for|within|during|as for|unlike|compared (?:with|to)"
+)
+# A wh-word used as a subordinator is followed by a subject, not an auxiliary ("When a model drifts,"
+# and not "When was AlexNet published?").
+LEADING_RE = re.compile(rf"^\s*((?:{_OPENERS})\b(?!\s+{_AUX}\b)[^,?]*),\s*(.+)$", re.I | re.S)
+TRAILING_RE = re.compile(
+    r"^(.*?\w.*?)(?:,\s*|\s+)((?:when|while|once|after|before|since|given|apart from|aside from|besides|"
+    rf"according to|compared (?:with|to)|unlike|as opposed to|rather than|instead of)\b(?!\s+{_AUX}\b)\s+[^,?]+?)"
+    r"\s*\??\s*$",
+    re.I | re.S,
+)
+# Examples that identify the subject ("labs such as DeepMind and Google AI do") say which, not what.
+# Named examples run over capitalised words and "and"/"or"; others up to the next auxiliary or comma.
+_NAMES = r"[A-Z][\w.-]*(?:\s+(?:(?:and|or|&)\s+)?[A-Z][\w.-]*)*"
+EXAMPLES_RE = re.compile(
+    rf"\s*,?\s*\b(?:(?:such as|including|e\.g\.)\s+(?:{_NAMES}|[^,?]+?(?=\s+(?:{_AUX}|does|do|did)\b|\s*[,?]|\s*$))"
+    rf"|like\s+{_NAMES})"  # "like" is a verb too: only before names
+)
+ENDS_WITH_AUX_RE = re.compile(rf"\b{_AUX}$", re.I)  # "which are given as examples": a participle, not a clause
+AFTER_RE = re.compile(
+    r"\b(?:after(?:wards)?|then|following|follows?|subsequently|(?:comes?|happens?)\s+next|next\s+(?:step|stage|phase))\b",
+    re.I,
+)
+BEFORE_RE = re.compile(r"\b(?:before(?:hand)?|precedes?|preceding|prior to|previous(?:ly)?)\b", re.I)
+LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
+ASKED_FOR_RE = re.compile(
+    rf"^\s*(?:\w+\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?)\s+of\s+)?((?:(?!{_AUX}\b|the\b|a\b|an\b)[a-z][\w-]*\s*){{1,3}}?)"
+    rf"\s*(?:{_AUX}|does|do|did)\b",
+    re.I,
+)
+# Words that frame a question ("what kind of", "given ...", "apart from ...") rather than carry its content.
+FRAME_TERMS = frozenset(
+    terms("kind type sort form given apart aside besides compared unlike opposed rather instead prior")
+)
+# Words that say where to look or how to answer rather than what is asked for.
+SEQUENCE_TERMS = frozenset(terms("step stage phase happen come follow next afterwards say must workflow process"))
+
+
+@dataclass(frozen=True)
+class QuestionParts:
+    asked: str  # what the answer must be about
+    given: str  # what the question takes as known: it points at the place, not at the answer
+    order: int  # +1: the item after the given one; -1: the item before it; 0: neither
+    last: bool  # asks for the final item of a list ("the last step")
+    asked_for: str  # the noun phrase after "what"/"which", if any ("learning rate")
+
+
+@lru_cache(maxsize=4096)
+def parse(question: str) -> QuestionParts:
+    asked, given = question.strip(), []
+    lead = LEADING_RE.match(asked)
+    if lead and re.search(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", lead.group(2), re.I):
+        given.append(lead.group(1))
+        asked = lead.group(2)
+    trail = TRAILING_RE.match(asked)
+    if trail and not ENDS_WITH_AUX_RE.search(trail.group(1)):
+        given.append(trail.group(2))
+        asked = trail.group(1)
+    examples = EXAMPLES_RE.search(asked)
+    if examples:
+        given.append(examples.group(0).strip(" ,"))
+        asked = asked[: examples.start()] + asked[examples.end() :]
+    given_text = " ".join(given)
+    order = 0
+    if given_text and AFTER_RE.search(question):
+        order = 1
+    elif given_text and BEFORE_RE.search(question):
+        order = -1
+    found = ASKED_FOR_RE.search(asked)
+    return QuestionParts(
+        asked=asked.strip(),
+        given=given_text.strip(),
+        order=order,
+        last=bool(LAST_RE.search(question)),
+        asked_for=found.group(1).strip() if found else "",
+    )
