@@ -285,7 +285,12 @@ def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "tutor", "batch", str(source), "--out", str(out),
                "--corpus", str(corpus_dir), "--index", str(index)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Ctrl-C reaches the run even where this test runs with SIGINT ignored (a shell's background job),
+    # which the run would otherwise inherit.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and process.poll() is None:

@@ -338,8 +338,8 @@ def _quote_block(text: str) -> str:
 @contextmanager
 def _deferred_interrupt() -> Iterator[None]:
     """Hold Ctrl-C while a batch is written, so that an interrupt never cuts a line in half."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield  # an ignored Ctrl-C (a background job, nohup) stays ignored
         return
     received: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
