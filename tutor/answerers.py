@@ -105,7 +105,8 @@ ORDER_BONUS = 0.3  # the step after (or before) the one the question names, when
 
 
 def _asked_weights(parts: QuestionParts, weights: TermWeights | None) -> dict[str, float]:
-    """Each content term of the question with its rarity weight, less for terms only in the given part."""
+    """Each content term of the question with its rarity weight: less for terms only in the given
+    part, and none for those only in what the answer is compared with."""
     weight = weights.weight if weights is not None else (lambda term: 1.0)
     asked = term_set(parts.asked)
     return {
@@ -182,12 +183,32 @@ WHEN_RE = re.compile(r"^\s*when\b|\b(?:what|which)\s+year\b", re.I)
 COUNT_RE = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|number|amount)\b", re.I)
 
 
+# Asked-for things whose answer is a measured value ("what learning rate", "what accuracy"): the
+# numeric classes of the usual question-type taxonomies, less those a phrase can answer ("budget").
+QUANTITY_RE = re.compile(
+    r"\b(?:rate|size|accuracy|percentage|percent|ratio|temperature|latency|score|epochs?|dimensions?|"
+    r"parameters?|precision|recall|throughput|probability|frequency|fine|fee|price|salary)$"
+    r"|^(?:maximum|minimum|max|min|average|mean|median|total)\b",
+    re.I,
+)
+# A number, not the 10 of "CIFAR-10"; in words too ("millions of users").
+NUMBER_RE = re.compile(
+    r"(?<![\w-])\d|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dozens?|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
+    re.I,
+)
+FORMULA_RE = re.compile(r"\b(?:formula|equation)s?$", re.I)
+
+
 def answer_type_found(question: str, quote: str) -> bool:
-    """A who/when/how-many question needs a name, a year or a number in its quote; others pass."""
+    """A question for a name, a year, a number or a formula needs one in its quote; others pass."""
+    asked_for = parse(question).asked_for
     if WHEN_RE.search(question):
         return bool(re.search(r"\b(1[5-9]|20)\d\d\b", quote))
-    if COUNT_RE.search(question):
-        return bool(re.search(r"(?<![\w-])\d", quote))  # a number, not the 10 of "CIFAR-10"
+    if COUNT_RE.search(question) or QUANTITY_RE.search(asked_for):
+        return bool(NUMBER_RE.search(quote))
+    if FORMULA_RE.search(asked_for):
+        return "=" in quote
     if WHO_RE.search(question):
         asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
         words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", quote)

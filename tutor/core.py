@@ -202,7 +202,8 @@ class Tutor:
         Passages are found with the whole question. Where the question takes something as given
         ("Given their small kitchens, what do home bakers focus on?"), the units are ranked against
         the mean of the whole question and the part that asks; both are embedded in the same pass."""
-        extra = [(i, parts.asked) for i, parts in enumerate(map(parse_question, queries)) if parts.given]
+        parsed = [parse_question(q) for q in queries]
+        extra = [(i, parts.asked) for i, parts in enumerate(parsed) if parts.given or parts.contrast]
         vectors = self.retriever.embed(queries + [asked for _, asked in extra])
         hits = self.retriever.search(queries, top_k or self.top_k, vectors[: len(queries)])
         unit_query = vectors[: len(queries)].copy()

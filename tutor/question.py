@@ -50,9 +50,11 @@ AFTER_RE = re.compile(
 )
 BEFORE_RE = re.compile(r"\b(?:before(?:hand)?|precedes?|preceding|prior to|previous(?:ly)?)\b", re.I)
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
+_PHRASE = rf"((?:(?!{_AUX}\b|the\b|an?\b|of\b|for\b)[a-z][\w-]*\s*){{1,3}}?)"
+# "what learning rate is ...", "which kinds of flour are ...", "what is the oven temperature for ..."
 ASKED_FOR_RE = re.compile(
-    rf"^\s*(?:\w+\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?)\s+of\s+)?((?:(?!{_AUX}\b|the\b|a\b|an\b)[a-z][\w-]*\s*){{1,3}}?)"
-    rf"\s*(?:{_AUX}|does|do|did)\b",
+    rf"^\s*(?:\w+\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?)\s+of\s+)?{_PHRASE}\s*(?:{_AUX}|does|do|did)\b"
+    rf"|^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the|an?)\s+{_PHRASE}\s*(?:of|for|in|on|at|by|used|that|which|to|an?|the|this|its|their|you|we|they|it)\b",
     re.I,
 )
 # Words that frame a question ("what kind of", "given ...", "apart from ...") rather than carry its content.
@@ -60,7 +62,13 @@ FRAME_TERMS = frozenset(
     terms("kind type sort form given apart aside besides compared unlike opposed rather instead prior")
 )
 # Words that say where to look or how to answer rather than what is asked for.
-SEQUENCE_TERMS = frozenset(terms("step stage phase happen come follow next afterwards say must workflow process"))
+SEQUENCE_TERMS = frozenset(
+    terms(
+        "step steps stage phase happen happens come comes follow follows next afterwards say says must workflow "
+        "process done right immediately directly"
+    )
+)
+CONTRAST_RE = re.compile(r"^\s*(?:compared (?:with|to)|unlike|as opposed to|rather than|instead of)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -70,18 +78,19 @@ class QuestionParts:
     order: int  # +1: the item after the given one; -1: the item before it; 0: neither
     last: bool  # asks for the final item of a list ("the last step")
     asked_for: str  # the noun phrase after "what"/"which", if any ("learning rate")
+    contrast: str = ""  # what the answer is set against ("compared with bakeries"): not the answer
 
 
 @lru_cache(maxsize=4096)
 def parse(question: str) -> QuestionParts:
-    asked, given = question.strip(), []
+    asked, given, contrast = question.strip(), [], []
     lead = LEADING_RE.match(asked)
     if lead and re.search(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", lead.group(2), re.I):
-        given.append(lead.group(1))
+        (contrast if CONTRAST_RE.match(lead.group(1)) else given).append(lead.group(1))
         asked = lead.group(2)
     trail = TRAILING_RE.match(asked)
     if trail and not ENDS_WITH_AUX_RE.search(trail.group(1)):
-        given.append(trail.group(2))
+        (contrast if CONTRAST_RE.match(trail.group(2)) else given).append(trail.group(2))
         asked = trail.group(1)
     examples = EXAMPLES_RE.search(asked)
     if examples:
@@ -99,5 +108,6 @@ def parse(question: str) -> QuestionParts:
         given=given_text.strip(),
         order=order,
         last=bool(LAST_RE.search(question)),
-        asked_for=found.group(1).strip() if found else "",
+        asked_for=(found.group(1) or found.group(2)).strip() if found else "",
+        contrast=" ".join(contrast),
     )
