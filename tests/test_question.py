@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.question import parse
+from tutor.question import answer_type, parse
 
 BREAD = """# Baking bread at home
 
@@ -137,3 +137,36 @@ def test_a_question_for_a_value_is_answered_when_the_quote_has_one(bread_tutor, 
 def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, question):
     answer = bread_tutor.ask(question)
     assert answer.abstained and answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was the bakery opened?", "year"),
+        ("In what year was the bakery opened?", "year"),
+        ("How many loaves fit in the oven?", "number"),
+        ("What oven temperature is used?", "number"),
+        ("What is the maximum fine for a late delivery?", "number"),
+        ("How long does the dough rest?", "duration"),
+        ("What is the formula for hydration?", "formula"),
+        ("Who founded the bakery?", "name"),
+        ("Why does dough need to rest?", None),
+    ],
+)
+def test_the_kind_of_answer_a_question_asks_for(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_a_passage_that_holds_the_kind_of_answer_asked_for_ranks_first(tmp_path):
+    from tutor import Tutor
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "proof.md").write_text(
+        "# Proofing\n\n## In the fridge\n\nA cold proof of the dough takes care and patience.\n\n"
+        "## On the counter\n\nA warm proof of the dough takes about two hours.\n",
+        encoding="utf-8",
+    )
+    tutor = Tutor.load(tmp_path / "corpus", tmp_path / "index", generator="extractive", device="cpu")
+    for question in ("How long does a proof of the dough take?", "How long does a cold proof of the dough take?"):
+        hits = tutor.retriever.search([question], 2)[0]
+        assert "two hours" in tutor.store.chunks[hits[0].position].text, question

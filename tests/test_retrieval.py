@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tutor.embeddings import NumpyMiniLM, SentenceTransformerEmbedder, TorchMiniLM
-from tutor.retrieval import BM25, Retriever, terms
+from tutor.retrieval import BM25, Retriever
+from tutor.terms import terms
 
 
 def test_the_three_embedding_engines_give_the_same_vectors():

@@ -18,8 +18,16 @@ import numpy as np
 
 from tutor.chunking import ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
-from tutor.question import FRAME_TERMS, SEQUENCE_TERMS, QuestionParts, parse
-from tutor.retrieval import terms
+from tutor.question import (
+    FRAME_TERMS,
+    REQUIRED_TYPES,
+    SEQUENCE_TERMS,
+    QuestionParts,
+    answer_type,
+    has_answer_type,
+    parse,
+)
+from tutor.terms import terms
 
 ABSTAIN_TEXT = "The course material does not cover this question."
 
@@ -175,45 +183,10 @@ def rank_quotes(
     return quotes
 
 
-WHO_RE = re.compile(
-    r"^\s*(?:who|whom|whose)\b|\bwhich\s+(?:person|people|researchers?|scientists?|universit(?:y|ies)|compan(?:y|ies))\b",
-    re.I,
-)
-WHEN_RE = re.compile(r"^\s*when\b|\b(?:what|which)\s+year\b", re.I)
-COUNT_RE = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|number|amount)\b", re.I)
-
-
-# Asked-for things whose answer is a measured value ("what learning rate", "what accuracy"): the
-# numeric classes of the usual question-type taxonomies, less those a phrase can answer ("budget").
-QUANTITY_RE = re.compile(
-    r"\b(?:rate|size|accuracy|percentage|percent|ratio|temperature|latency|score|epochs?|dimensions?|"
-    r"parameters?|precision|recall|throughput|probability|frequency|fine|fee|price|salary)$"
-    r"|^(?:maximum|minimum|max|min|average|mean|median|total)\b",
-    re.I,
-)
-# A number, not the 10 of "CIFAR-10"; in words too ("millions of users").
-NUMBER_RE = re.compile(
-    r"(?<![\w-])\d|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dozens?|one|two|three|four|five|six|"
-    r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
-    re.I,
-)
-FORMULA_RE = re.compile(r"\b(?:formula|equation)s?$", re.I)
-
-
 def answer_type_found(question: str, quote: str) -> bool:
     """A question for a name, a year, a number or a formula needs one in its quote; others pass."""
-    asked_for = parse(question).asked_for
-    if WHEN_RE.search(question):
-        return bool(re.search(r"\b(1[5-9]|20)\d\d\b", quote))
-    if COUNT_RE.search(question) or QUANTITY_RE.search(asked_for):
-        return bool(NUMBER_RE.search(quote))
-    if FORMULA_RE.search(asked_for):
-        return "=" in quote
-    if WHO_RE.search(question):
-        asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
-        words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", quote)
-        return any(w.lower() not in asked for w in words)
-    return True
+    kind = answer_type(question)
+    return kind not in REQUIRED_TYPES or has_answer_type(kind, quote, question)
 
 
 def support(question: str, best: Quote | None, weights: TermWeights | None = None) -> float:

@@ -35,7 +35,7 @@ from tutor.answerers import (
 )
 from tutor.errors import TutorError
 from tutor.models import PATH_SEP
-from tutor.retrieval import terms
+from tutor.terms import terms
 
 log = logging.getLogger(__name__)
 

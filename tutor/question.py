@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tutor.retrieval import terms
+from tutor.terms import terms
 
 _AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
 _OPENERS = (
@@ -111,3 +111,62 @@ def parse(question: str) -> QuestionParts:
         asked_for=(found.group(1) or found.group(2)).strip() if found else "",
         contrast=" ".join(contrast),
     )
+
+
+# ---------------------------------------------------------------- the kind of answer asked for
+
+WHO_RE = re.compile(
+    r"^\s*(?:who|whom|whose)\b|\bwhich\s+(?:person|people|researchers?|scientists?|universit(?:y|ies)|compan(?:y|ies))\b",
+    re.I,
+)
+WHEN_RE = re.compile(r"^\s*when\b|\b(?:what|which)\s+year\b", re.I)
+COUNT_RE = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|number|amount)\b", re.I)
+DURATION_QUESTION_RE = re.compile(r"\bhow\s+long\b|\bhow\s+much\s+time\b", re.I)
+# Asked-for things whose answer is a measured value ("what learning rate", "what accuracy"): the
+# numeric classes of the usual question-type taxonomies, less those a phrase can answer ("budget").
+QUANTITY_RE = re.compile(
+    r"\b(?:rate|size|accuracy|percentage|percent|ratio|temperature|latency|score|epochs?|dimensions?|"
+    r"parameters?|precision|recall|throughput|probability|frequency|fine|fee|price|salary)$"
+    r"|^(?:maximum|minimum|max|min|average|mean|median|total)\b",
+    re.I,
+)
+FORMULA_RE = re.compile(r"\b(?:formula|equation)s?$", re.I)
+
+YEAR_RE = re.compile(r"\b(1[5-9]|20)\d\d\b")
+# A number, not the 10 of "CIFAR-10"; in words too ("millions of users").
+NUMBER_RE = re.compile(
+    r"(?<![\w-])\d|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dozens?|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
+    re.I,
+)
+DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
+PATTERNS = {"year": YEAR_RE, "number": NUMBER_RE, "duration": DURATION_RE, "formula": re.compile("=")}
+# Without one of these, a quote does not answer the question; a duration can be an event ("until
+# deployment"), so it only counts in a passage's favour.
+REQUIRED_TYPES = frozenset({"year", "number", "formula", "name"})
+
+
+@lru_cache(maxsize=4096)
+def answer_type(question: str) -> str | None:
+    """The kind of answer a question asks for: "year", "number", "duration", "formula", "name" or None."""
+    asked_for = parse(question).asked_for
+    if WHEN_RE.search(question):
+        return "year"
+    if COUNT_RE.search(question) or QUANTITY_RE.search(asked_for):
+        return "number"
+    if DURATION_QUESTION_RE.search(question):
+        return "duration"
+    if FORMULA_RE.search(asked_for):
+        return "formula"
+    if WHO_RE.search(question):
+        return "name"
+    return None
+
+
+def has_answer_type(kind: str, text: str, question: str) -> bool:
+    """Whether `text` holds an answer of the kind; a name must be one the question does not already use."""
+    if kind == "name":
+        asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
+        words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text)
+        return any(w.lower() not in asked for w in words)
+    return bool(PATTERNS[kind].search(text))

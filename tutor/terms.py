@@ -1,0 +1,43 @@
+"""Content terms of a text, for BM25 and for matching questions to sentences: lower-cased words
+without stop words, lightly stemmed, with ordinals as digits ("third step" matches "Step 3")."""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her
+    here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
+    only or other our out over own same she should so some such than that the their them then there these
+    they this those through to too under until up very was we were what when where which while who whom why
+    will with would you your yours s t don let lets tell explain describe name list give mention according
+    article text course material""".split()
+)
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+ORDINALS = {
+    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+    "sixth": "6", "seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
+}
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match 'models'/'model' and 'training'/'trained'/'train'."""
+    for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
+        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of `text`: lower-cased, stop words dropped, lightly stemmed."""
+    out = []
+    for token in TOKEN_RE.findall(text.lower()):
+        for part in token.replace("'", "-").split("-") if "-" in token or "'" in token else (token,):
+            if part and part not in STOPWORDS:
+                out.append(ORDINALS.get(part) or stem(part))
+        if "-" in token:
+            out.append(token)  # keep "real-world" whole as well as its parts
+    return out
