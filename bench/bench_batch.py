@@ -21,6 +21,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -60,6 +62,34 @@ def timed(fn) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     fn()
     return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def print_compute_bound(tutor, questions: list[str], embed_seconds: float, batched_wall: float, single_rate: float):
+    """How close batched embedding runs to this machine's matrix-multiply speed, and so what ratio
+    against one-by-one answering the embedding model allows at most."""
+    import torch
+
+    embedder = tutor.retriever.embedder
+    tokenizer, layers = getattr(embedder, "tokenizer", None), getattr(embedder, "layers", None)
+    if tokenizer is None or layers is None:
+        return
+    tokens = sum(len(e.ids) for e in tokenizer.encode_batch(questions))
+    # Dense layers only (attention over ~16 tokens is a few percent): 2 FLOPs a weight a token.
+    flops = 2 * tokens * sum(int(np.prod(w.shape)) for layer in layers for w in layer if w.ndim == 2)
+    achieved = flops / embed_seconds / 1e9
+    rows = tokens * BATCH_SIZE // len(questions)
+    x, w, b = torch.randn(rows, 384), torch.randn(384, 1536), torch.zeros(1536)
+    torch.addmm(b, x, w)
+    started, n = time.perf_counter(), 200
+    for _ in range(n):
+        torch.addmm(b, x, w)
+    peak = 2 * rows * 384 * 1536 * n / (time.perf_counter() - started) / 1e9
+    rest = batched_wall - embed_seconds
+    best_rate = len(questions) / (flops / peak / 1e9 + rest)
+    print(f"embedding: {tokens / len(questions):.1f} tokens a question, {achieved:.0f} GFLOP/s in the dense layers; "
+          f"a bare {rows}x384x1536 matrix multiply here runs at {peak:.0f} GFLOP/s ({100 * achieved / peak:.0f}% of it)")
+    print(f"with embedding at that speed and the rest unchanged: at most {best_rate:.0f} questions/s, "
+          f"{best_rate / single_rate:.1f}x one by one")
 
 
 def main() -> None:
@@ -121,6 +151,7 @@ def main() -> None:
     print("where the batched time goes:")
     for stage, seconds in [*watch.seconds.items(), ("writing, reading input, the rest", batched_wall - accounted)]:
         print(f"  {stage:<34} {seconds:6.2f} s  {100 * seconds / batched_wall:4.0f}%")
+    print_compute_bound(tutor, questions, watch.seconds["embedding"], batched_wall, single_rate)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MiB; load average {os.getloadavg()[0]:.1f} at end")
     print(f"targets: >= {TARGET_RATE:.0f} questions/s batched: {'met' if batched_rate >= TARGET_RATE else 'NOT met'}; "
