@@ -40,6 +40,11 @@ def test_a_trailing_clause_is_given():
     assert parts.given == "when they invent new dishes"
 
 
+def test_a_statement_before_a_semicolon_is_given():
+    parts = parse("The recipe bakes at 230 degrees; how long does the bread bake?")
+    assert (parts.given, parts.asked) == ("The recipe bakes at 230 degrees", "how long does the bread bake?")
+
+
 def test_named_examples_are_given():
     parts = parse("What do bakeries such as Poilane and Tartine sell?")
     assert parts.asked == "What do bakeries sell?"
@@ -108,6 +113,11 @@ def test_the_step_before_the_one_named(bread_tutor):
 
 def test_the_last_step(bread_tutor):
     assert first_quote(bread_tutor.ask("What is the last step of baking bread at home?")).startswith("Bake at 230")
+
+
+def test_a_number_in_the_given_part_does_not_pick_the_answer(bread_tutor):
+    answer = bread_tutor.ask("The oven is set to 230 degrees; what is done just before baking?")
+    assert first_quote(answer).startswith("Shape the loaf")
 
 
 def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):

@@ -158,7 +158,7 @@ def rank_quotes(
     asked = _asked_weights(parts, weights)
     definition = DEFINITION_RE.match(question)
     # "step 3", "the second example": a number in the question points at the unit that carries it.
-    asked_numbers = _numbers(question)
+    asked_numbers = _numbers(parts.asked)
     quotes = []
     for ev in evidence:
         if not ev.units:

@@ -30,6 +30,8 @@ _OPENERS = (
 # A wh-word used as a subordinator is followed by a subject, not an auxiliary ("When a model drifts,"
 # and not "When was AlexNet published?").
 LEADING_RE = re.compile(rf"^\s*((?:{_OPENERS})\b(?!\s+{_AUX}\b)[^,?]*),\s*(.+)$", re.I | re.S)
+# "The project aimed for a 0.5% gain; what did it report?": a statement, then the question.
+STATEMENT_RE = re.compile(r"^\s*([^;?]+);\s*(.*\b(?:what|which|who|whom|whose|how|why|where|when)\b.*)$", re.I | re.S)
 TRAILING_RE = re.compile(
     r"^(.*?\w.*?)(?:,\s*|\s+)((?:when|while|once|after|before|since|given|apart from|aside from|besides|"
     rf"according to|compared (?:with|to)|unlike|as opposed to|rather than|instead of)\b(?!\s+{_AUX}\b)\s+[^,?]+?)"
@@ -84,6 +86,10 @@ class QuestionParts:
 @lru_cache(maxsize=4096)
 def parse(question: str) -> QuestionParts:
     asked, given, contrast = question.strip(), [], []
+    statement = STATEMENT_RE.match(asked)
+    if statement:
+        given.append(statement.group(1))
+        asked = statement.group(2)
     lead = LEADING_RE.match(asked)
     if lead and re.search(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", lead.group(2), re.I):
         (contrast if CONTRAST_RE.match(lead.group(1)) else given).append(lead.group(1))
