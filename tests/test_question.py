@@ -22,6 +22,10 @@ BREAD = """# Baking bread at home
 Home bakers are limited by small kitchens and ordinary ovens. They focus on flavour rather than speed.
 Bakeries work the other way round: they care about output per hour.
 
+## Resting the dough
+
+Resting is the step most home bakers cut short. It matters because the gluten relaxes and the loaf rises evenly.
+
 ## Storing bread
 
 Bread keeps for two days in a paper bag. Frozen slices keep for a month.
@@ -118,6 +122,11 @@ def test_the_last_step(bread_tutor):
 def test_a_number_in_the_given_part_does_not_pick_the_answer(bread_tutor):
     answer = bread_tutor.ask("The oven is set to 230 degrees; what is done just before baking?")
     assert first_quote(answer).startswith("Shape the loaf")
+
+
+def test_a_why_question_is_answered_with_the_reason(bread_tutor):
+    for question in ("Why is resting important?", "Why does dough need to rest?"):
+        assert "because" in first_quote(bread_tutor.ask(question)), question
 
 
 def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):

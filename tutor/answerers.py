@@ -102,6 +102,13 @@ def _defines(subject: str, text: str) -> bool:
 
 
 NUMBER_BONUS = 0.3
+WHY_BONUS = 0.1
+# Causal connectives and verbs: a sentence that answers "why" usually gives a cause or an effect.
+REASON_RE = re.compile(
+    r"\b(?:because|since|so that|in order to|due to|as a result|therefore|thus|hence|leads? to|causes?|"
+    r"affects?|enables?|allows?|ensures?|prevents?|results? in)\b",
+    re.I,
+)
 
 
 def _numbers(text: str) -> set[str]:
@@ -159,6 +166,7 @@ def rank_quotes(
     definition = DEFINITION_RE.match(question)
     # "step 3", "the second example": a number in the question points at the unit that carries it.
     asked_numbers = _numbers(parts.asked)
+    why = bool(re.match(r"\s*why\b", parts.asked, re.I))
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -174,6 +182,8 @@ def rank_quotes(
             )
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
+            if why and REASON_RE.search(unit.text):
+                score += WHY_BONUS
             if asked_numbers and asked_numbers <= _numbers(unit.text):
                 score += NUMBER_BONUS
             if i == neighbour or (parts.last and _is_last_item(ev.units, i)):
