@@ -26,6 +26,11 @@ Bakeries work the other way round: they care about output per hour.
 
 Resting is the step most home bakers cut short. It matters because the gluten relaxes and the loaf rises evenly.
 
+## A bakery's first year
+
+Goal: a full shelf of bread every morning of the first year
+Success: a waiting list by the spring
+
 ## Storing bread
 
 Bread keeps for two days in a paper bag. Frozen slices keep for a month.
@@ -127,6 +132,11 @@ def test_a_number_in_the_given_part_does_not_pick_the_answer(bread_tutor):
 def test_a_why_question_is_answered_with_the_reason(bread_tutor):
     for question in ("Why is resting important?", "Why does dough need to rest?"):
         assert "because" in first_quote(bread_tutor.ask(question)), question
+
+
+def test_a_labelled_field_answers_the_question_that_names_its_label(bread_tutor):
+    answer = bread_tutor.ask("What counted as success for the bakery in its first year?")
+    assert first_quote(answer) == "Success: a waiting list by the spring"
 
 
 def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):

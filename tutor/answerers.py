@@ -110,6 +110,16 @@ REASON_RE = re.compile(
     re.I,
 )
 
+# A labelled field ("Success: 95% accuracy") whose label the question names is what it asks for,
+# unless it asks why.
+LABEL_BONUS = 0.1
+LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+\S")
+
+
+def _label_asked(asked: frozenset[str], text: str) -> bool:
+    label = LABEL_RE.match(text)
+    return bool(label) and bool(term_set(label.group(1))) and term_set(label.group(1)) <= asked
+
 
 def _numbers(text: str) -> set[str]:
     return {t for t in terms(text) if t.isdigit()}
@@ -166,6 +176,7 @@ def rank_quotes(
     definition = DEFINITION_RE.match(question)
     # "step 3", "the second example": a number in the question points at the unit that carries it.
     asked_numbers = _numbers(parts.asked)
+    asked_terms = term_set(parts.asked)
     why = bool(re.match(r"\s*why\b", parts.asked, re.I))
     quotes = []
     for ev in evidence:
@@ -182,6 +193,8 @@ def rank_quotes(
             )
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
+            if not why and _label_asked(asked_terms, unit.text):
+                score += LABEL_BONUS
             if why and REASON_RE.search(unit.text):
                 score += WHY_BONUS
             if asked_numbers and asked_numbers <= _numbers(unit.text):
