@@ -176,7 +176,9 @@ def rank_quotes(
     definition = DEFINITION_RE.match(question)
     # "step 3", "the second example": a number in the question points at the unit that carries it.
     asked_numbers = _numbers(parts.asked)
-    asked_terms = term_set(parts.asked)
+    # The label must name what is asked for, where the question says ("what kind of efficiency does
+    # academia ...?" is not about the field "Academia: ...").
+    label_terms = term_set(parts.asked_for) or term_set(parts.asked)
     why = bool(re.match(r"\s*why\b", parts.asked, re.I))
     quotes = []
     for ev in evidence:
@@ -193,7 +195,7 @@ def rank_quotes(
             )
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
-            if not why and _label_asked(asked_terms, unit.text):
+            if not why and _label_asked(label_terms, unit.text):
                 score += LABEL_BONUS
             if why and REASON_RE.search(unit.text):
                 score += WHY_BONUS
