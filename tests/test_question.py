@@ -177,6 +177,7 @@ def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, questio
         ("What oven temperature is used?", "number"),
         ("What is the maximum fine for a late delivery?", "number"),
         ("How long does the dough rest?", "duration"),
+        ("How much time does the dough need?", "duration"),
         ("What is the formula for hydration?", "formula"),
         ("Who founded the bakery?", "name"),
         ("Why does dough need to rest?", None),

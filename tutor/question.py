@@ -158,10 +158,10 @@ def answer_type(question: str) -> str | None:
     asked_for = parse(question).asked_for
     if WHEN_RE.search(question):
         return "year"
+    if DURATION_QUESTION_RE.search(question):  # before "how much": "how much time" asks for a duration
+        return "duration"
     if COUNT_RE.search(question) or QUANTITY_RE.search(asked_for):
         return "number"
-    if DURATION_QUESTION_RE.search(question):
-        return "duration"
     if FORMULA_RE.search(asked_for):
         return "formula"
     if WHO_RE.search(question):
