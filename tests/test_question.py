@@ -3,6 +3,8 @@ answers that depend on it, over a small Markdown course of its own (real model, 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tutor.question import answer_type, parse
@@ -77,6 +79,7 @@ def test_plain_questions_take_nothing_as_given(question):
 
 def test_order_and_position():
     assert parse("What happens after the dough is kneaded?").order == 1
+    assert parse("What do you do after kneading the dough?").order == 1
     assert parse("Once the loaf is shaped, what comes next?").order == 1
     assert parse("What must be done before the bread is baked?").order == -1
     assert parse("What do academics owe to the next generation?").order == 0  # "next" describes, it does not order
@@ -91,6 +94,8 @@ def test_what_the_answer_is_compared_with_is_neither_asked_nor_given():
 
 def test_the_asked_for_noun_phrase():
     assert parse("What is the maximum fine a bakery can get?").asked_for == "maximum fine"
+    assert parse("What is the loss function?").asked_for == "loss function"  # whole words, to the end
+    assert parse("What accuracy?").asked_for == "accuracy"
     assert parse("What oven temperature is used for baking?").asked_for == "oven temperature"
     assert parse("Which kinds of flour are mixed in?").asked_for == "flour"
     assert parse("In what year was the bakery founded?").asked_for == "year"
@@ -185,6 +190,30 @@ def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, questio
 )
 def test_the_kind_of_answer_a_question_asks_for(question, kind):
     assert answer_type(question) == kind
+
+
+def test_the_kind_of_answer_is_read_from_the_asked_part():
+    assert answer_type("When the dough is kneaded, what comes next?") is None
+    assert answer_type("Although the bakery is old, who built it?") == "name"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What " + "b" * 1990 + "?",  # one long token
+        "x " + "when " * 399 + "?x",
+        ("We bake bread when it is cold, and rest it when it is warm; " * 34)[:1980] + "? Thanks",
+        "Which " + "Abc " * 495 + "do?",
+        "What do labs such as " + "Abc and " * 240 + "do?",
+        "What, " * 333,
+    ],
+)
+def test_reading_a_long_question_takes_linear_time(question):
+    # Regular expressions that backtrack took seconds to minutes on such 2,000-character questions.
+    started = time.perf_counter()
+    parse.__wrapped__(question)
+    answer_type.__wrapped__(question)
+    assert time.perf_counter() - started < 2.0
 
 
 def test_a_passage_that_holds_the_kind_of_answer_asked_for_ranks_first(tmp_path):

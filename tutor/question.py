@@ -30,14 +30,15 @@ _OPENERS = (
 # A wh-word used as a subordinator is followed by a subject, not an auxiliary ("When a model drifts,"
 # and not "When was AlexNet published?").
 LEADING_RE = re.compile(rf"^\s*((?:{_OPENERS})\b(?!\s+{_AUX}\b)[^,?]*),\s*(.+)$", re.I | re.S)
-# "The project aimed for a 0.5% gain; what did it report?": a statement, then the question.
-STATEMENT_RE = re.compile(r"^\s*([^;?]+);\s*(.*\b(?:what|which|who|whom|whose|how|why|where|when)\b.*)$", re.I | re.S)
-TRAILING_RE = re.compile(
-    r"^(.*?\w.*?)(?:,\s*|\s+)((?:when|while|once|after|before|since|given|apart from|aside from|besides|"
-    rf"according to|compared (?:with|to)|unlike|as opposed to|rather than|instead of)\b(?!\s+{_AUX}\b)\s+[^,?]+?)"
-    r"\s*\??\s*$",
-    re.I | re.S,
+WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", re.I)
+_TRAILING_OPENERS = (
+    r"when|while|once|after|before|since|given|apart from|aside from|besides|according to|compared (?:with|to)|"
+    r"unlike|as opposed to|rather than|instead of"
 )
+# Where a trailing clause may start: after a comma or a space, at an opener. Each candidate is then
+# checked on its own (TRAILING_RE), which keeps the work linear in the question's length.
+TRAILING_START_RE = re.compile(rf"(?:,\s*|\s+)(?=(?:{_TRAILING_OPENERS})\b)", re.I)
+TRAILING_RE = re.compile(rf"(?:{_TRAILING_OPENERS})\b(?!\s+{_AUX}\b)\s+[^,?]+\??\s*", re.I)
 # Examples that identify the subject ("labs such as DeepMind and Google AI do") say which, not what.
 # Named examples run over capitalised words and "and"/"or"; others up to the next auxiliary or comma.
 _NAMES = r"[A-Z][\w.-]*(?:\s+(?:(?:and|or|&)\s+)?[A-Z][\w.-]*)*"
@@ -45,18 +46,25 @@ EXAMPLES_RE = re.compile(
     rf"\s*,?\s*\b(?:(?:such as|including|e\.g\.)\s+(?:{_NAMES}|[^,?]+?(?=\s+(?:{_AUX}|does|do|did)\b|\s*[,?]|\s*$))"
     rf"|like\s+{_NAMES})"  # "like" is a verb too: only before names
 )
-ENDS_WITH_AUX_RE = re.compile(rf"\b{_AUX}$", re.I)  # "which are given as examples": a participle, not a clause
+# "Which breads are given as examples?", "How is it compared with ...?": a participle, not a clause.
+PARTICIPLE_RE = re.compile(rf"\b{_AUX}\s+$", re.I)
+PARTICIPLE_OPENERS = ("given", "compared")
 AFTER_RE = re.compile(
     r"\b(?:after(?:wards)?|then|following|follows?|subsequently|(?:comes?|happens?)\s+next|next\s+(?:step|stage|phase))\b",
     re.I,
 )
 BEFORE_RE = re.compile(r"\b(?:before(?:hand)?|precedes?|preceding|prior to|previous(?:ly)?)\b", re.I)
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
-_PHRASE = rf"((?:(?!{_AUX}\b|the\b|an?\b|of\b|for\b)[a-z][\w-]*\s*){{1,3}}?)"
+# One to three whole words (a word never ends inside a longer one, so a long token cannot be split
+# in many ways), none of them an auxiliary or article.
+_PHRASE = rf"((?:(?!{_AUX}\b|the\b|an?\b|of\b|for\b)[a-z][\w-]*(?![\w-])\s*){{1,3}}?)"
+_END = r"\s*\??\s*$"
 # "what learning rate is ...", "which kinds of flour are ...", "what is the oven temperature for ..."
 ASKED_FOR_RE = re.compile(
-    rf"^\s*(?:\w+\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?)\s+of\s+)?{_PHRASE}\s*(?:{_AUX}|does|do|did)\b"
-    rf"|^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the|an?)\s+{_PHRASE}\s*(?:of|for|in|on|at|by|used|that|which|to|an?|the|this|its|their|you|we|they|it)\b",
+    rf"^\s*(?:\w+\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?)\s+of\s+)?{_PHRASE}"
+    rf"(?:\s*(?:{_AUX}|does|do|did)\b|{_END})"
+    rf"|^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the|an?)\s+{_PHRASE}"
+    rf"(?:\s*(?:of|for|in|on|at|by|used|that|which|to|an?|the|this|its|their|you|we|they|it)\b|{_END})",
     re.I,
 )
 # Words that frame a question ("what kind of", "given ...", "apart from ...") rather than carry its content.
@@ -75,6 +83,8 @@ CONTRAST_RE = re.compile(r"^\s*(?:compared (?:with|to)|unlike|as opposed to|rath
 
 @dataclass(frozen=True)
 class QuestionParts:
+    """A question read by `parse`: the parts are substrings of it."""
+
     asked: str  # what the answer must be about
     given: str  # what the question takes as known: it points at the place, not at the answer
     order: int  # +1: the item after the given one; -1: the item before it; 0: neither
@@ -83,25 +93,40 @@ class QuestionParts:
     contrast: str = ""  # what the answer is set against ("compared with bakeries"): not the answer
 
 
+def _trailing_clause(text: str) -> int | None:
+    """Where a trailing given clause starts ("... when they invent new dishes"), or None."""
+    for start in TRAILING_START_RE.finditer(text):
+        head, tail = text[: start.start()], text[start.end() :]
+        if not re.search(r"\w", head) or not TRAILING_RE.fullmatch(tail):
+            continue
+        if tail.lower().startswith(PARTICIPLE_OPENERS) and PARTICIPLE_RE.search(head + " "):
+            continue
+        return start.end()
+    return None
+
+
 @lru_cache(maxsize=4096)
 def parse(question: str) -> QuestionParts:
+    """Split a question into what it asks and what it takes as given, and read its order words and
+    asked-for noun phrase."""
     asked, given, contrast = question.strip(), [], []
-    statement = STATEMENT_RE.match(asked)
-    if statement:
-        given.append(statement.group(1))
-        asked = statement.group(2)
+    # "The project aimed for a 0.5% gain; what did it report?": a statement, then the question.
+    statement, semicolon, rest = asked.partition(";")
+    if semicolon and statement.strip() and "?" not in statement and WH_RE.search(rest):
+        given.append(statement.strip())
+        asked = rest.strip()
     lead = LEADING_RE.match(asked)
-    if lead and re.search(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", lead.group(2), re.I):
+    if lead and WH_RE.search(lead.group(2)):
         (contrast if CONTRAST_RE.match(lead.group(1)) else given).append(lead.group(1))
         asked = lead.group(2)
-    trail = TRAILING_RE.match(asked)
-    if trail and not ENDS_WITH_AUX_RE.search(trail.group(1)):
-        (contrast if CONTRAST_RE.match(trail.group(2)) else given).append(trail.group(2))
-        asked = trail.group(1)
+    trail = _trailing_clause(asked)
+    if trail is not None:
+        (contrast if CONTRAST_RE.match(asked[trail:]) else given).append(asked[trail:].strip(" ?"))
+        asked = asked[:trail].rstrip(" ,")
     examples = EXAMPLES_RE.search(asked)
     if examples:
         given.append(examples.group(0).strip(" ,"))
-        asked = asked[: examples.start()] + asked[examples.end() :]
+        asked = (asked[: examples.start()] + asked[examples.end() :]).replace(" ,", ",")
     given_text = " ".join(given)
     order = 0
     if given_text and AFTER_RE.search(question):
@@ -114,7 +139,7 @@ def parse(question: str) -> QuestionParts:
         given=given_text.strip(),
         order=order,
         last=bool(LAST_RE.search(question)),
-        asked_for=(found.group(1) or found.group(2)).strip() if found else "",
+        asked_for=(found.group(1) or found.group(2) or "").strip() if found else "",
         contrast=" ".join(contrast),
     )
 
@@ -146,6 +171,12 @@ NUMBER_RE = re.compile(
     re.I,
 )
 DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
+# "Who built it?" - "academics": people named by what they are, not by name.
+PEOPLE_RE = re.compile(
+    r"\b(?:academics|researchers|scientists|engineers|students|professors|developers|practitioners|people|"
+    r"teams|inventors|founders|authors)\b",
+    re.I,
+)
 PATTERNS = {"year": YEAR_RE, "number": NUMBER_RE, "duration": DURATION_RE, "formula": re.compile("=")}
 # Without one of these, a quote does not answer the question; a duration can be an event ("until
 # deployment"), so it only counts in a passage's favour.
@@ -154,17 +185,19 @@ REQUIRED_TYPES = frozenset({"year", "number", "formula", "name"})
 
 @lru_cache(maxsize=4096)
 def answer_type(question: str) -> str | None:
-    """The kind of answer a question asks for: "year", "number", "duration", "formula", "name" or None."""
-    asked_for = parse(question).asked_for
-    if WHEN_RE.search(question):
+    """The kind of answer a question asks for: "year", "number", "duration", "formula", "name" or None.
+    Read from the asked part: "When the dough is kneaded, what comes next?" asks for no year."""
+    parts = parse(question)
+    asked, asked_for = parts.asked, parts.asked_for
+    if WHEN_RE.search(asked):
         return "year"
-    if DURATION_QUESTION_RE.search(question):  # before "how much": "how much time" asks for a duration
+    if DURATION_QUESTION_RE.search(asked):  # before "how much": "how much time" asks for a duration
         return "duration"
-    if COUNT_RE.search(question) or QUANTITY_RE.search(asked_for):
+    if COUNT_RE.search(asked) or QUANTITY_RE.search(asked_for):
         return "number"
     if FORMULA_RE.search(asked_for):
         return "formula"
-    if WHO_RE.search(question):
+    if WHO_RE.search(asked):
         return "name"
     return None
 
@@ -173,6 +206,6 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
     """Whether `text` holds an answer of the kind; a name must be one the question does not already use."""
     if kind == "name":
         asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
-        words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text)
+        words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text) + PEOPLE_RE.findall(text)
         return any(w.lower() not in asked for w in words)
     return bool(PATTERNS[kind].search(text))
