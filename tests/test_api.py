@@ -24,7 +24,14 @@ def test_off_topic_question_abstains_without_citations(tutor):
 
 
 def test_ask_many_gives_the_same_answers_as_ask(tutor):
-    questions = ["What is model drift?", "What is the primary goal in academia?", "Who won the 2018 World Cup?"]
+    questions = [
+        "What is model drift?",
+        "What is the primary goal in academia?",
+        "Who won the 2018 World Cup?",
+        # questions with a given part embed a second text: the batch must line them up the same way
+        "Given its limited budgets, what kind of efficiency does academia focus on?",
+        "Once a model is live in production, what must happen afterwards?",
+    ]
     one_by_one = [tutor.ask(q) for q in questions]
     batched = tutor.ask_many(questions)
     assert [a.text for a in batched] == [a.text for a in one_by_one]

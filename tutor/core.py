@@ -201,14 +201,15 @@ class Tutor:
 
         Passages are found with the whole question. Where the question takes something as given
         ("Given their small kitchens, what do home bakers focus on?"), the units are ranked against
-        the mean of the whole question and the part that asks; both are embedded in the same pass."""
+        the normalised mean of the whole question and the part that asks, both embedded in one pass."""
         parsed = [parse_question(q) for q in queries]
         extra = [(i, parts.asked) for i, parts in enumerate(parsed) if parts.given or parts.contrast]
         vectors = self.retriever.embed(queries + [asked for _, asked in extra])
         hits = self.retriever.search(queries, top_k or self.top_k, vectors[: len(queries)])
         unit_query = vectors[: len(queries)].copy()
         for row, (i, _) in enumerate(extra, start=len(queries)):
-            unit_query[i] = 0.5 * (unit_query[i] + vectors[row])
+            mean = unit_query[i] + vectors[row]
+            unit_query[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return unit_query, [self._evidence(h) for h in hits]
 
     def _make_answer(self, question: str, draft: Draft, latency_ms: float) -> Answer:
