@@ -270,10 +270,9 @@ def test_resume_when_everything_is_done_answers_nothing(tmp_path, tutor, capsys)
 # ---------------------------------------------------------------- a real process, killed
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
-def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
-    tutor, corpus_dir, index_dir, tmp_path, how
-):
+def start_batch(corpus_dir, index_dir, tmp_path, sigint=signal.SIG_DFL):
+    """A real `tutor batch` process over 300 questions, started with SIGINT handled as `sigint`, once it
+    has written its first answers."""
     questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open()]
     source = tmp_path / "many.jsonl"
     with open(source, "w", encoding="utf-8") as f:
@@ -285,19 +284,26 @@ def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "tutor", "batch", str(source), "--out", str(out),
                "--corpus", str(corpus_dir), "--index", str(index)]
-    # Ctrl-C reaches the run even where this test runs with SIGINT ignored (a shell's background job),
-    # which the run would otherwise inherit.
+    # SIGINT is set explicitly: a child inherits an ignored SIGINT (say, from a shell's background job).
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") >= 32:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be stopped: " + process.stderr.read().decode()
+    return process, source, out
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
+    tutor, corpus_dir, index_dir, tmp_path, how
+):
+    process, source, out = start_batch(corpus_dir, index_dir, tmp_path)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and process.poll() is None:
-            if out.exists() and out.read_bytes().count(b"\n") >= 32:
-                break
-            time.sleep(0.02)
-        assert process.poll() is None, "the run ended before it could be stopped: " + process.stderr.read().decode()
         process.send_signal(how)
         process.wait(timeout=30)
     finally:
@@ -319,4 +325,19 @@ def test_an_interrupted_run_leaves_a_valid_file_and_resume_completes_it(
 
     assert batch(tutor, source, out, "--resume") == 0
 
+    assert [a["id"] for a in read_jsonl(out)] == [f"q{n}" for n in range(300)]
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(corpus_dir, index_dir, tmp_path):
+    process, _, out = start_batch(corpus_dir, index_dir, tmp_path, sigint=signal.SIG_IGN)
+    try:
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            process.send_signal(signal.SIGINT)  # often, so that some land while answers are written
+            time.sleep(0.002)
+        process.wait(timeout=5)
+    finally:
+        process.kill()
+    process.stderr.close()
+    assert process.returncode == 0
     assert [a["id"] for a in read_jsonl(out)] == [f"q{n}" for n in range(300)]
