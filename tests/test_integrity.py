@@ -33,7 +33,7 @@ from tutor.store import (
     open_index,
     passage_text,
     read_manifest,
-    unit_text,
+    unit_texts,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,9 @@ def texts(index: Path) -> tuple[set[str], set[str]]:
     """The passage texts and the sentence texts an index holds (what it embeds)."""
     store = load_index(index)
     passages = {passage_text(c) for c in store.chunks}
-    sentences = {unit_text(store.chunks[p], u) for u, p in zip(store.units, store.unit_chunk)}
+    sentences = set()
+    for position, chunk in enumerate(store.chunks):
+        sentences.update(unit_texts(chunk, [u for u, p in zip(store.units, store.unit_chunk) if p == position]))
     return passages, sentences
 
 

@@ -75,3 +75,20 @@ def test_vectors_from_another_embedding_text_recipe_are_not_reused(tmp_path, cor
     rebuilt = json.loads((index / MANIFEST).read_text())
     assert store.rebuilt and rebuilt["embedded_texts"] >= rebuilt["chunks"]
     assert np.allclose(store.unit_vectors, fresh.unit_vectors, atol=1e-5)
+
+
+def test_a_sentence_opening_with_a_pronoun_is_embedded_with_the_sentence_before():
+    from tutor.chunking import split_units
+    from tutor.models import Chunk
+    from tutor.store import unit_texts
+
+    text = (
+        "A sourdough starter is a culture of wild yeast. It doubles in size after each feeding.\n"
+        "- Keep it warm\n- It needs flour daily"
+    )
+    chunk = Chunk("c1", "bread.md", "Bread › Starter", text, 0, len(text))
+    embedded = unit_texts(chunk, split_units(text))
+    assert embedded[0] == "Starter: A sourdough starter is a culture of wild yeast."  # short: its heading
+    assert embedded[1] == "A sourdough starter is a culture of wild yeast. It doubles in size after each feeding."
+    # list items keep their heading and stand alone, whatever they open with
+    assert embedded[2:] == ["Starter: Keep it warm", "Starter: It needs flour daily"]

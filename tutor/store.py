@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,8 +32,8 @@ from tutor.models import PATH_SEP, Chunk
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-# Bump when what is embedded for a passage or unit changes (passage_text, unit_text).
-EMBEDDING_TEXT_VERSION = 3
+# Bump when what is embedded for a passage or unit changes (passage_text, unit_texts).
+EMBEDDING_TEXT_VERSION = 4
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 CHUNK_VECTORS = "chunks.faiss"
@@ -64,15 +65,26 @@ def passage_text(chunk: Chunk) -> str:
 UNIT_HEADING_MAX = 80
 
 
-def unit_text(chunk: Chunk, unit: Unit) -> str:
-    """What is embedded for a quotable unit. A short item ("Publish papers") needs its heading to mean
-    anything; a long sentence, or a table cell that carries its row's label, says enough by itself, and
-    a heading would blur it."""
+# A sentence that opens with a pronoun ("It powers everything ...") means little without the sentence
+# that names what the pronoun stands for.
+PRONOUN_RE = re.compile(r"^(?:it|its|they|their|them|these|this|those|such|he|she)\b", re.I)
+
+
+def unit_texts(chunk: Chunk, units: list[Unit]) -> list[str]:
+    """What is embedded for each quotable unit of a passage, in order. A short item ("Publish papers")
+    needs its heading to mean anything; a long sentence, or a table cell that carries its row's label,
+    says enough by itself, and a heading would blur it. A sentence that opens with a pronoun carries the
+    sentence before it."""
     heading = chunk.section.split(PATH_SEP)[-1] if chunk.section else ""
-    if len(unit.text) > UNIT_HEADING_MAX or ROW_SEP in unit.text:
-        heading = ""
-    parts = [p for p in (heading, unit.context, unit.text) if p]
-    return ": ".join(parts)
+    out = []
+    for i, unit in enumerate(units):
+        before = units[i - 1] if i else None
+        text = unit.text
+        if before is not None and not unit.item and not before.item and PRONOUN_RE.match(text):
+            text = f"{before.text} {text}"
+        label = "" if len(text) > UNIT_HEADING_MAX or ROW_SEP in text else heading
+        out.append(": ".join(p for p in (label, unit.context, text) if p))
+    return out
 
 
 def file_sha256(path: Path) -> str:
@@ -345,29 +357,31 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     if not chunks:
         raise TutorError(f"The documents in {corpus_dir} hold no text to index.")
     unit_rows: list[dict] = []
-    unit_texts: list[str] = []
+    embedded_units: list[str] = []
     for position, chunk in enumerate(chunks):
-        for unit in split_units(chunk.text):
-            unit_rows.append({"chunk": position, "text": unit.text, "context": unit.context, "item": unit.item})
-            unit_texts.append(unit_text(chunk, unit))
+        units = split_units(chunk.text)
+        unit_rows.extend(
+            {"chunk": position, "text": u.text, "context": u.context, "item": u.item} for u in units
+        )
+        embedded_units.extend(unit_texts(chunk, units))
 
     passage_texts = [passage_text(c) for c in chunks]
     cache = {} if fresh else _previous_vectors(index_dir)
-    missing = sorted({t for t in passage_texts + unit_texts if _text_key(t) not in cache})
+    missing = sorted({t for t in passage_texts + embedded_units if _text_key(t) not in cache})
     if missing:
         embedder = _build_embedder(device)
         if progress:
             print(f"Embedding {len(missing)} new passages and sentences with {embedder.name} on {device}…")
         if any(len(v) != embedder.dim for v in cache.values()):
             cache = {}  # vectors of another size cannot sit in one index with the new ones
-            missing = sorted(set(passage_texts + unit_texts))
+            missing = sorted(set(passage_texts + embedded_units))
         vectors = embedder.encode(missing, batch_size=64, progress=progress)
         cache.update({_text_key(t): v for t, v in zip(missing, vectors)})
     dim = len(next(iter(cache.values())))
     chunk_vectors = np.stack([cache[_text_key(t)] for t in passage_texts]).astype(np.float32)
     unit_vectors = (
-        np.stack([cache[_text_key(t)] for t in unit_texts]).astype(np.float32)
-        if unit_texts
+        np.stack([cache[_text_key(t)] for t in embedded_units]).astype(np.float32)
+        if embedded_units
         else np.zeros((0, dim), np.float32)
     )
     index = faiss.IndexFlatIP(dim)
@@ -437,7 +451,7 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
     if manifest is None or manifest.get("embedding_model") != EMBEDDING_MODEL_NAME:
         return {}
     if manifest.get("embedding_text_version") != EMBEDDING_TEXT_VERSION:
-        # The texts are keyed by today's recipe (passage_text, unit_text); vectors made from another
+        # The texts are keyed by today's recipe (passage_text, unit_texts); vectors made from another
         # recipe's texts would be filed under the wrong keys.
         return {}
     dim = manifest.get("dim")
@@ -465,9 +479,14 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
             rows = [json.loads(line) for line in _lines(rows_blob)]
             vectors = _parse_npy(vectors_blob)
             if vectors.shape == (len(rows), dim) and vectors.dtype == np.float32:
-                for row, vector in zip(rows, vectors):
-                    chunk = chunks[int(row["chunk"])]
-                    cache[_text_key(unit_text(chunk, Unit(str(row["text"]), str(row["context"]))))] = vector
+                by_chunk: dict[int, list[int]] = {}
+                for n, row in enumerate(rows):
+                    by_chunk.setdefault(int(row["chunk"]), []).append(n)
+                for position, members in by_chunk.items():
+                    units = [Unit(str(rows[n]["text"]), str(rows[n]["context"]), rows[n].get("item") is True)
+                             for n in members]
+                    for n, text in zip(members, unit_texts(chunks[position], units)):
+                        cache[_text_key(text)] = vectors[n]
         except (ValueError, TypeError, KeyError, IndexError):
             pass
     return cache
