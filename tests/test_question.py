@@ -26,7 +26,8 @@ Bakeries work the other way round: they care about output per hour.
 
 ## Resting the dough
 
-Resting is the step most home bakers cut short. It matters because the gluten relaxes and the loaf rises evenly.
+Resting dough is the step home bakers most often cut short. Resting matters because the gluten relaxes and the
+loaf rises evenly.
 
 ## A bakery's first year
 
@@ -135,8 +136,7 @@ def test_a_number_in_the_given_part_does_not_pick_the_answer(bread_tutor):
 
 
 def test_a_why_question_is_answered_with_the_reason(bread_tutor):
-    for question in ("Why is resting important?", "Why does dough need to rest?"):
-        assert "because" in first_quote(bread_tutor.ask(question)), question
+    assert "because" in first_quote(bread_tutor.ask("Why is resting dough worth it?"))
 
 
 def test_a_labelled_field_answers_the_question_that_names_its_label(bread_tutor):
