@@ -46,6 +46,13 @@ def test_a_leading_clause_is_given_and_the_rest_is_asked():
     assert parts.asked == "what do home bakers focus on?"
 
 
+def test_what_besides_rules_out_is_given_and_excluded():
+    parts = parse("Besides flour, water and salt, what goes into the bowl?")
+    assert parts.asked == "what goes into the bowl?"
+    assert parts.given == "Besides flour, water and salt"
+    assert parts.excluded == "flour, water and salt"
+
+
 def test_a_trailing_clause_is_given():
     parts = parse("Where do chefs look for ideas when they invent new dishes?")
     assert parts.asked == "Where do chefs look for ideas"
@@ -96,7 +103,7 @@ def test_what_the_answer_is_compared_with_is_neither_asked_nor_given():
 def test_the_asked_for_noun_phrase():
     assert parse("What is the maximum fine a bakery can get?").asked_for == "maximum fine"
     assert parse("What is the loss function?").asked_for == "loss function"  # whole words, to the end
-    assert parse("What accuracy?").asked_for == "accuracy"
+    assert parse("What is the accuracy?").asked_for == "accuracy"
     assert parse("What oven temperature is used for baking?").asked_for == "oven temperature"
     assert parse("Which kinds of flour are mixed in?").asked_for == "flour"
     assert parse("In what year was the bakery founded?").asked_for == "year"
@@ -144,6 +151,33 @@ def test_a_labelled_field_answers_the_question_that_names_its_label(bread_tutor)
     assert first_quote(answer) == "Success: a waiting list by the spring"
 
 
+def test_the_items_a_question_rules_out_are_not_the_answer(tmp_path):
+    from tutor import Tutor
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "tools.md").write_text(
+        "# A home bakery\n\n## Tools\n\n- A large bowl\n- A dough scraper\n- A baking stone\n\n"
+        "## Flour\n\nStrong white flour makes an open crumb.\n",
+        encoding="utf-8",
+    )
+    tutor = Tutor.load(tmp_path / "corpus", tmp_path / "index", generator="extractive", device="cpu")
+    answer = tutor.ask("Apart from a large bowl and a dough scraper, which tool does a home baker need?")
+    assert first_quote(answer) == "A baking stone"
+
+
+def test_the_last_step_is_the_end_of_a_numbered_list_not_of_any_list(tmp_path):
+    from tutor import Tutor
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "bake.md").write_text(
+        "# Baking\n\n## Steps and tools\n\n1. Mix the dough\n2. Knead the dough\n3. Bake the loaf\n\n"
+        "Baking also takes tools:\n\n- A bowl\n- A baking stone\n",
+        encoding="utf-8",
+    )
+    tutor = Tutor.load(tmp_path / "corpus", tmp_path / "index", generator="extractive", device="cpu")
+    assert first_quote(tutor.ask("What is the last step of baking?")) == "Bake the loaf"
+
+
 def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):
     answer = bread_tutor.ask("Given their small kitchens, what do home bakers focus on?")
     assert first_quote(answer) == "They focus on flavour rather than speed."
@@ -177,6 +211,7 @@ def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, questio
     ("question", "kind"),
     [
         ("When was the bakery opened?", "year"),
+        ("When does a baker call a loaf done?", None),  # a condition, not a date
         ("In what year was the bakery opened?", "year"),
         ("How many loaves fit in the oven?", "number"),
         ("What oven temperature is used?", "number"),

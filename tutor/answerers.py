@@ -126,6 +126,9 @@ def _numbers(text: str) -> set[str]:
 
 
 GIVEN_WEIGHT = 0.3  # a word of the question's given part counts this much toward a unit's coverage
+# "Besides flour and salt, what goes into bread?": a unit that is mostly flour and salt is not the answer.
+EXCLUDED_PENALTY = 0.3
+EXCLUDED_SHARE = 0.6  # of a unit's own content terms
 ORDER_BONUS = 0.3  # the step after (or before) the one the question names, when that is what it asks
 
 
@@ -163,9 +166,25 @@ def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights 
     return neighbour if other.item and other.context == unit.context else None
 
 
-def _is_last_item(units: tuple[Unit, ...], i: int) -> bool:
+def _mostly(excluded: frozenset[str], text: str) -> bool:
+    """Whether `text` is mostly the thing a "besides X" clause rules out (not merely mentions it)."""
+    own = term_set(text)
+    label = LABEL_RE.match(text)
+    if label and term_set(label.group(1)) and term_set(label.group(1)) <= excluded:
+        return True  # the field the clause names ("besides the goal" and "Goal: ...")
+    return bool(own) and len(own & excluded) >= EXCLUDED_SHARE * len(own)
+
+
+ORDERED_LINE_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|step\s+\d+\b)", re.I)
+
+
+def _is_last_item(chunk: Chunk, units: tuple[Unit, ...], i: int) -> bool:
+    """Whether unit i ends a list of steps, numbered ("5.", "Step 8:"): "the last step" is not the last
+    bullet of some other list."""
     nxt = units[i + 1] if i + 1 < len(units) else None
-    return units[i].item and not units[i].context and (nxt is None or not nxt.item)
+    if not units[i].item or units[i].context or (nxt is not None and nxt.item):
+        return False
+    return any(units[i].text in line for line in chunk.text.split("\n") if ORDERED_LINE_RE.match(line))
 
 
 def rank_quotes(
@@ -180,6 +199,7 @@ def rank_quotes(
     # academia ...?" is not about the field "Academia: ...").
     label_terms = term_set(parts.asked_for) or term_set(parts.asked)
     why = bool(re.match(r"\s*why\b", parts.asked, re.I))
+    excluded = term_set(parts.excluded)
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -193,6 +213,8 @@ def rank_quotes(
                 + LEXICAL_WEIGHT * _weighted_coverage(asked, f"{heading} {unit.context} {unit.text}")
                 + PASSAGE_WEIGHT * ev.dense
             )
+            if excluded and _mostly(excluded, unit.text):
+                score -= EXCLUDED_PENALTY
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
             if not why and _label_asked(label_terms, unit.text):
@@ -201,7 +223,7 @@ def rank_quotes(
                 score += WHY_BONUS
             if asked_numbers and asked_numbers <= _numbers(unit.text):
                 score += NUMBER_BONUS
-            if i == neighbour or (parts.last and _is_last_item(ev.units, i)):
+            if i == neighbour or (parts.last and _is_last_item(ev.chunk, ev.units, i)):
                 score += ORDER_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)

@@ -29,8 +29,11 @@ _OPENERS = (
 )
 # A wh-word used as a subordinator is followed by a subject, not an auxiliary ("When a model drifts,"
 # and not "When was AlexNet published?").
-LEADING_RE = re.compile(rf"^\s*((?:{_OPENERS})\b(?!\s+{_AUX}\b)[^,?]*),\s*(.+)$", re.I | re.S)
+LEADING_RE = re.compile(rf"^\s*(?:{_OPENERS})\b(?!\s+{_AUX}\b)", re.I)
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", re.I)
+WH_START_RE = re.compile(
+    r"(?:(?:in|on|at|for|by|with|to|from)\s+)?(?:what|which|who|whom|whose|how|why|where|when)\b", re.I
+)
 _TRAILING_OPENERS = (
     r"when|while|once|after|before|since|given|apart from|aside from|besides|according to|compared (?:with|to)|"
     r"unlike|as opposed to|rather than|instead of"
@@ -62,7 +65,7 @@ _END = r"\s*\??\s*$"
 # "what learning rate is ...", "which kinds of flour are ...", "what is the oven temperature for ..."
 ASKED_FOR_RE = re.compile(
     rf"^\s*(?:\w+\s+)?(?:what|which)\s+(?:(?:kinds?|types?|sorts?|forms?)\s+of\s+)?{_PHRASE}"
-    rf"(?:\s*(?:{_AUX}|does|do|did)\b|{_END})"
+    rf"\s*(?:{_AUX}|does|do|did)\b"
     rf"|^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the|an?)\s+{_PHRASE}"
     rf"(?:\s*(?:of|for|in|on|at|by|used|that|which|to|an?|the|this|its|their|you|we|they|it)\b|{_END})",
     re.I,
@@ -78,6 +81,10 @@ SEQUENCE_TERMS = frozenset(
         "process done right immediately directly"
     )
 )
+# "Besides accuracy and recall, which measures ...?": the named things are not the answer.
+EXCLUDING_RE = re.compile(
+    r"^\s*(?:besides|apart from|aside from|other than|except(?: for)?|in addition to|beyond)\b", re.I
+)
 CONTRAST_RE = re.compile(r"^\s*(?:compared (?:with|to)|unlike|as opposed to|rather than|instead of)\b", re.I)
 
 
@@ -91,6 +98,18 @@ class QuestionParts:
     last: bool  # asks for the final item of a list ("the last step")
     asked_for: str  # the noun phrase after "what"/"which", if any ("learning rate")
     contrast: str = ""  # what the answer is set against ("compared with bakeries"): not the answer
+    excluded: str = ""  # what a "besides X" or "apart from X" clause rules out (also given)
+
+
+def _leading_clause(text: str) -> int | None:
+    """Where the question proper starts after a leading given clause ("Once the loaf is shaped, what
+    ...", "Besides flour, salt and water, which ..."), or None. The clause may hold commas of its own:
+    it ends at the first comma followed by a wh-word, else at the first comma with one later on."""
+    if not LEADING_RE.match(text):
+        return None
+    commas = [m.end() for m in re.finditer(r",\s*", text)]
+    starts = [c for c in commas if WH_START_RE.match(text, c)]
+    return starts[0] if starts else next((c for c in commas if WH_RE.search(text, c)), None)
 
 
 def _trailing_clause(text: str) -> int | None:
@@ -109,19 +128,24 @@ def _trailing_clause(text: str) -> int | None:
 def parse(question: str) -> QuestionParts:
     """Split a question into what it asks and what it takes as given, and read its order words and
     asked-for noun phrase."""
-    asked, given, contrast = question.strip(), [], []
+    asked, given, contrast, excluded = question.strip(), [], [], []
     # "The project aimed for a 0.5% gain; what did it report?": a statement, then the question.
     statement, semicolon, rest = asked.partition(";")
     if semicolon and statement.strip() and "?" not in statement and WH_RE.search(rest):
         given.append(statement.strip())
         asked = rest.strip()
-    lead = LEADING_RE.match(asked)
-    if lead and WH_RE.search(lead.group(2)):
-        (contrast if CONTRAST_RE.match(lead.group(1)) else given).append(lead.group(1))
-        asked = lead.group(2)
+    cut = _leading_clause(asked)
+    if cut is not None:
+        lead = asked[:cut].rstrip(" ,")
+        (contrast if CONTRAST_RE.match(lead) else given).append(lead)
+        if EXCLUDING_RE.match(lead):
+            excluded.append(EXCLUDING_RE.sub("", lead).strip())
+        asked = asked[cut:]
     trail = _trailing_clause(asked)
     if trail is not None:
         (contrast if CONTRAST_RE.match(asked[trail:]) else given).append(asked[trail:].strip(" ?"))
+        if EXCLUDING_RE.match(asked[trail:]):
+            excluded.append(EXCLUDING_RE.sub("", asked[trail:]).strip(" ?"))
         asked = asked[:trail].rstrip(" ,")
     examples = EXAMPLES_RE.search(asked)
     if examples:
@@ -141,6 +165,7 @@ def parse(question: str) -> QuestionParts:
         last=bool(LAST_RE.search(question)),
         asked_for=(found.group(1) or found.group(2) or "").strip() if found else "",
         contrast=" ".join(contrast),
+        excluded=" ".join(excluded),
     )
 
 
@@ -150,7 +175,8 @@ WHO_RE = re.compile(
     r"^\s*(?:who|whom|whose)\b|\bwhich\s+(?:person|people|researchers?|scientists?|universit(?:y|ies)|compan(?:y|ies))\b",
     re.I,
 )
-WHEN_RE = re.compile(r"^\s*when\b|\b(?:what|which)\s+year\b", re.I)
+# "When was it proposed?" asks for a date; "When does industry call a project a success?" for a condition.
+WHEN_RE = re.compile(r"^\s*when\s+(?:was|were|did|will)\b|\b(?:what|which)\s+year\b", re.I)
 COUNT_RE = re.compile(r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|number|amount)\b", re.I)
 DURATION_QUESTION_RE = re.compile(r"\bhow\s+long\b|\bhow\s+much\s+time\b", re.I)
 # Asked-for things whose answer is a measured value ("what learning rate", "what accuracy"): the
