@@ -110,14 +110,18 @@ def test_the_asked_for_noun_phrase():
     assert parse("Why does a baker explain what the dough does?").asked_for == ""
 
 
-@pytest.fixture(scope="module")
-def bread_tutor(tmp_path_factory):
+def course_tutor(root, markdown: str):
+    """A Tutor over a one-file Markdown course in `root` (real model, real index)."""
     from tutor import Tutor
 
-    root = tmp_path_factory.mktemp("bread")
     (root / "corpus").mkdir()
-    (root / "corpus" / "bread.md").write_text(BREAD, encoding="utf-8")
+    (root / "corpus" / "course.md").write_text(markdown, encoding="utf-8")
     return Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def bread_tutor(tmp_path_factory):
+    return course_tutor(tmp_path_factory.mktemp("bread"), BREAD)
 
 
 def first_quote(answer) -> str:
@@ -152,29 +156,21 @@ def test_a_labelled_field_answers_the_question_that_names_its_label(bread_tutor)
 
 
 def test_the_items_a_question_rules_out_are_not_the_answer(tmp_path):
-    from tutor import Tutor
-
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "tools.md").write_text(
+    tutor = course_tutor(
+        tmp_path,
         "# A home bakery\n\n## Tools\n\n- A large bowl\n- A dough scraper\n- A baking stone\n\n"
         "## Flour\n\nStrong white flour makes an open crumb.\n",
-        encoding="utf-8",
     )
-    tutor = Tutor.load(tmp_path / "corpus", tmp_path / "index", generator="extractive", device="cpu")
     answer = tutor.ask("Apart from a large bowl and a dough scraper, which tool does a home baker need?")
     assert first_quote(answer) == "A baking stone"
 
 
 def test_the_last_step_is_the_end_of_a_numbered_list_not_of_any_list(tmp_path):
-    from tutor import Tutor
-
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "bake.md").write_text(
+    tutor = course_tutor(
+        tmp_path,
         "# Baking\n\n## Steps and tools\n\n1. Mix the dough\n2. Knead the dough\n3. Bake the loaf\n\n"
         "Baking also takes tools:\n\n- A bowl\n- A baking stone\n",
-        encoding="utf-8",
     )
-    tutor = Tutor.load(tmp_path / "corpus", tmp_path / "index", generator="extractive", device="cpu")
     assert first_quote(tutor.ask("What is the last step of baking?")) == "Bake the loaf"
 
 
@@ -252,15 +248,11 @@ def test_reading_a_long_question_takes_linear_time(question):
 
 
 def test_a_passage_that_holds_the_kind_of_answer_asked_for_ranks_first(tmp_path):
-    from tutor import Tutor
-
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "proof.md").write_text(
+    tutor = course_tutor(
+        tmp_path,
         "# Proofing\n\n## In the fridge\n\nA cold proof of the dough takes care and patience.\n\n"
         "## On the counter\n\nA warm proof of the dough takes about two hours.\n",
-        encoding="utf-8",
     )
-    tutor = Tutor.load(tmp_path / "corpus", tmp_path / "index", generator="extractive", device="cpu")
     for question in ("How long does a proof of the dough take?", "How long does a cold proof of the dough take?"):
         hits = tutor.retriever.search([question], 2)[0]
         assert "two hours" in tutor.store.chunks[hits[0].position].text, question
