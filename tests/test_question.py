@@ -40,10 +40,23 @@ Bread keeps for two days in a paper bag. Frozen slices keep for a month.
 """
 
 
-def test_a_leading_clause_is_given_and_the_rest_is_asked():
-    parts = parse("Given their small kitchens, what do home bakers focus on?")
-    assert parts.given == "Given their small kitchens"
-    assert parts.asked == "what do home bakers focus on?"
+@pytest.mark.parametrize(
+    ("question", "given", "asked"),
+    [
+        # a leading clause
+        ("Given their small kitchens, what do home bakers focus on?", "Given their small kitchens",
+         "what do home bakers focus on?"),
+        # a trailing clause
+        ("Where do chefs look for ideas when they invent new dishes?", "when they invent new dishes",
+         "Where do chefs look for ideas"),
+        # a statement before a semicolon
+        ("The recipe bakes at 230 degrees; how long does the bread bake?", "The recipe bakes at 230 degrees",
+         "how long does the bread bake?"),
+    ],
+)
+def test_a_clause_that_sets_the_scene_is_given_and_the_rest_is_asked(question, given, asked):
+    parts = parse(question)
+    assert (parts.given, parts.asked) == (given, asked)
 
 
 def test_what_besides_rules_out_is_given_and_excluded():
@@ -51,17 +64,6 @@ def test_what_besides_rules_out_is_given_and_excluded():
     assert parts.asked == "what goes into the bowl?"
     assert parts.given == "Besides flour, water and salt"
     assert parts.excluded == "flour, water and salt"
-
-
-def test_a_trailing_clause_is_given():
-    parts = parse("Where do chefs look for ideas when they invent new dishes?")
-    assert parts.asked == "Where do chefs look for ideas"
-    assert parts.given == "when they invent new dishes"
-
-
-def test_a_statement_before_a_semicolon_is_given():
-    parts = parse("The recipe bakes at 230 degrees; how long does the bread bake?")
-    assert (parts.given, parts.asked) == ("The recipe bakes at 230 degrees", "how long does the bread bake?")
 
 
 def test_named_examples_are_given():

@@ -116,9 +116,15 @@ LABEL_BONUS = 0.1
 LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+\S")
 
 
-def _label_asked(asked: frozenset[str], text: str) -> bool:
+def _label(text: str) -> frozenset[str]:
+    """The content terms of a field's label ("Success: ..." gives {"success"}), or none."""
     label = LABEL_RE.match(text)
-    return bool(label) and bool(term_set(label.group(1))) and term_set(label.group(1)) <= asked
+    return term_set(label.group(1)) if label else frozenset()
+
+
+def _label_asked(asked: frozenset[str], text: str) -> bool:
+    label = _label(text)
+    return bool(label) and label <= asked
 
 
 def _numbers(text: str) -> set[str]:
@@ -132,20 +138,26 @@ EXCLUDED_SHARE = 0.6  # of a unit's own content terms
 ORDER_BONUS = 0.3  # the step after (or before) the one the question names, when that is what it asks
 
 
+def _term_weights(text: str, weights: TermWeights | None) -> dict[str, float]:
+    """Each content term of `text` with its rarity weight."""
+    weight = weights.weight if weights is not None else (lambda term: 1.0)
+    return {t: weight(t) for t in term_set(text) - FRAME_TERMS}
+
+
 def _asked_weights(parts: QuestionParts, weights: TermWeights | None) -> dict[str, float]:
     """Each content term of the question with its rarity weight: less for terms only in the given
     part, and none for those only in what the answer is compared with."""
-    weight = weights.weight if weights is not None else (lambda term: 1.0)
     asked = term_set(parts.asked)
     return {
-        t: weight(t) * (1.0 if t in asked else GIVEN_WEIGHT)
-        for t in term_set(f"{parts.asked} {parts.given}") - FRAME_TERMS
+        t: w * (1.0 if t in asked else GIVEN_WEIGHT)
+        for t, w in _term_weights(f"{parts.asked} {parts.given}", weights).items()
     }
 
 
 def _weighted_coverage(asked: dict[str, float], text: str) -> float:
     total = sum(asked.values())
-    return sum(w for t, w in asked.items() if t in term_set(text)) / total if total else 0.0
+    present = term_set(text)
+    return sum(w for t, w in asked.items() if t in present) / total if total else 0.0
 
 
 def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights | None) -> int | None:
@@ -154,7 +166,7 @@ def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights 
     left = term_set(parts.asked) - SEQUENCE_TERMS - term_set(ev.chunk.section)
     if left:
         return None
-    given = _asked_weights(QuestionParts(parts.given, "", 0, False, ""), weights)
+    given = _term_weights(parts.given, weights)
     anchors = [(_weighted_coverage(given, u.text), i) for i, u in enumerate(ev.units) if u.item]
     if not anchors:
         return None
@@ -168,10 +180,9 @@ def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights 
 
 def _mostly(excluded: frozenset[str], text: str) -> bool:
     """Whether `text` is mostly the thing a "besides X" clause rules out (not merely mentions it)."""
-    own = term_set(text)
-    label = LABEL_RE.match(text)
-    if label and term_set(label.group(1)) and term_set(label.group(1)) <= excluded:
+    if _label_asked(excluded, text):
         return True  # the field the clause names ("besides the goal" and "Goal: ...")
+    own = term_set(text)
     return bool(own) and len(own & excluded) >= EXCLUDED_SHARE * len(own)
 
 

@@ -30,10 +30,9 @@ _OPENERS = (
 # A wh-word used as a subordinator is followed by a subject, not an auxiliary ("When a model drifts,"
 # and not "When was AlexNet published?").
 LEADING_RE = re.compile(rf"^\s*(?:{_OPENERS})\b(?!\s+{_AUX}\b)", re.I)
-WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|how|why|where|when)\b", re.I)
-WH_START_RE = re.compile(
-    r"(?:(?:in|on|at|for|by|with|to|from)\s+)?(?:what|which|who|whom|whose|how|why|where|when)\b", re.I
-)
+_WH = r"(?:what|which|who|whom|whose|how|why|where|when)\b"
+WH_RE = re.compile(rf"\b{_WH}", re.I)
+WH_START_RE = re.compile(rf"(?:(?:in|on|at|for|by|with|to|from)\s+)?{_WH}", re.I)
 _TRAILING_OPENERS = (
     r"when|while|once|after|before|since|given|apart from|aside from|besides|according to|compared (?:with|to)|"
     r"unlike|as opposed to|rather than|instead of"
@@ -90,7 +89,7 @@ CONTRAST_RE = re.compile(r"^\s*(?:compared (?:with|to)|unlike|as opposed to|rath
 
 @dataclass(frozen=True)
 class QuestionParts:
-    """A question read by `parse`: the parts are substrings of it."""
+    """A question read by `parse`: each part is taken from its text."""
 
     asked: str  # what the answer must be about
     given: str  # what the question takes as known: it points at the place, not at the answer
@@ -134,18 +133,19 @@ def parse(question: str) -> QuestionParts:
     if semicolon and statement.strip() and "?" not in statement and WH_RE.search(rest):
         given.append(statement.strip())
         asked = rest.strip()
+
+    def file_clause(clause: str) -> None:  # given, or set against the answer; "besides X" rules X out
+        (contrast if CONTRAST_RE.match(clause) else given).append(clause)
+        if EXCLUDING_RE.match(clause):
+            excluded.append(EXCLUDING_RE.sub("", clause).strip())
+
     cut = _leading_clause(asked)
     if cut is not None:
-        lead = asked[:cut].rstrip(" ,")
-        (contrast if CONTRAST_RE.match(lead) else given).append(lead)
-        if EXCLUDING_RE.match(lead):
-            excluded.append(EXCLUDING_RE.sub("", lead).strip())
+        file_clause(asked[:cut].rstrip(" ,"))
         asked = asked[cut:]
     trail = _trailing_clause(asked)
     if trail is not None:
-        (contrast if CONTRAST_RE.match(asked[trail:]) else given).append(asked[trail:].strip(" ?"))
-        if EXCLUDING_RE.match(asked[trail:]):
-            excluded.append(EXCLUDING_RE.sub("", asked[trail:]).strip(" ?"))
+        file_clause(asked[trail:].strip(" ?"))
         asked = asked[:trail].rstrip(" ,")
     examples = EXAMPLES_RE.search(asked)
     if examples:
