@@ -160,9 +160,10 @@ def _weighted_coverage(asked: dict[str, float], text: str) -> float:
     return sum(w for t, w in asked.items() if t in present) / total if total else 0.0
 
 
-def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights | None) -> int | None:
-    """For "what comes after X?": the list item next to the one that best matches X, if the question
-    asks for nothing more than that (its other words are about order, or name the passage's section)."""
+def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights | None) -> tuple[int, int] | None:
+    """For "what comes after X?": the list item that best matches X, and the one next to it, if the
+    question asks for nothing more than that (its other words are about order, or name the passage's
+    section)."""
     left = term_set(parts.asked) - SEQUENCE_TERMS - term_set(ev.chunk.section)
     if left:
         return None
@@ -175,7 +176,7 @@ def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights 
     if best <= 0 or not 0 <= neighbour < len(ev.units):
         return None
     unit, other = ev.units[anchor], ev.units[neighbour]
-    return neighbour if other.item and other.context == unit.context else None
+    return (anchor, neighbour) if other.item and other.context == unit.context else None
 
 
 def _mostly(excluded: frozenset[str], text: str) -> bool:
@@ -217,7 +218,8 @@ def rank_quotes(
             continue
         cosines = ev.unit_vectors @ qvec
         heading = ev.chunk.section.split(PATH_SEP)[-1] if ev.chunk.section else ""
-        neighbour = _ordered_neighbour(parts, ev, weights) if parts.order else None
+        # The step the question names is where to count from, never the answer.
+        anchor, neighbour = (parts.order and _ordered_neighbour(parts, ev, weights)) or (None, None)
         for i, unit in enumerate(ev.units):
             score = (
                 float(cosines[i])
@@ -236,6 +238,8 @@ def rank_quotes(
                 score += NUMBER_BONUS
             if i == neighbour or (parts.last and _is_last_item(ev.chunk, ev.units, i)):
                 score += ORDER_BONUS
+            if i == anchor:
+                score -= ORDER_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)
     return quotes
