@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tutor.embeddings import NumpyMiniLM, SentenceTransformerEmbedder, TorchMiniLM
 from tutor.retrieval import BM25, Retriever
@@ -22,6 +23,21 @@ def test_bm25_ranks_the_document_with_the_rare_term_first():
     bm25 = BM25(["neural networks learn", "model drift degrades performance", "networks of roads"])
     assert int(np.argmax(bm25.scores("What is drift?"))) == 1
     assert terms("the first Models") == ["1", "model"]
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("challenge", "challenges"),
+        ("image", "images"),
+        ("bake", "baked", "bakes"),
+        ("scale", "scaled", "scaling"),
+        ("time", "times"),
+        ("study", "studies"),
+    ],
+)
+def test_the_forms_of_a_word_give_one_term(forms):
+    assert len({term for form in forms for term in terms(form)}) == 1, [terms(f) for f in forms]
 
 
 def top_sections(tutor, question, mode, k=3):
