@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
+from tutor.answerers import Evidence, rank_quotes
+from tutor.chunking import Unit
+from tutor.models import Chunk
 from tutor.question import answer_type, parse
 
 BREAD = """# Baking bread at home
@@ -223,6 +227,19 @@ def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, questio
 )
 def test_the_kind_of_answer_a_question_asks_for(question, kind):
     assert answer_type(question) == kind
+
+
+def test_a_sentence_takes_the_words_of_its_whole_heading_path():
+    # Two passages say the same thing under the same heading; the parent heading tells them apart.
+    def evidence(section: str, text: str) -> Evidence:
+        chunk = Chunk(section, "course.md", section, text, 0, len(text))
+        vectors = np.array([[0.6, 0.8]], dtype=np.float32)
+        return Evidence(1, chunk, 0.5, 0.5, (Unit(text, ""),), vectors)
+
+    sourdough = evidence("Sourdough › Timing", "The dough rests for four hours.")
+    rye = evidence("Rye › Timing", "The dough rests for two hours.")
+    ranked = rank_quotes("How long does rye dough rest?", np.array([1.0, 0.0], dtype=np.float32), [sourdough, rye])
+    assert ranked[0].evidence is rye
 
 
 def test_the_kind_of_answer_is_read_from_the_asked_part():

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from tutor.chunking import ROW_SEP, Unit
-from tutor.models import PATH_SEP, Chunk, Citation
+from tutor.models import Chunk, Citation
 from tutor.question import (
     FRAME_TERMS,
     REQUIRED_TYPES,
@@ -217,13 +217,12 @@ def rank_quotes(
         if not ev.units:
             continue
         cosines = ev.unit_vectors @ qvec
-        heading = ev.chunk.section.split(PATH_SEP)[-1] if ev.chunk.section else ""
         # The step the question names is where to count from, never the answer.
         anchor, neighbour = (parts.order and _ordered_neighbour(parts, ev, weights)) or (None, None)
         for i, unit in enumerate(ev.units):
             score = (
                 float(cosines[i])
-                + LEXICAL_WEIGHT * _weighted_coverage(asked, f"{heading} {unit.context} {unit.text}")
+                + LEXICAL_WEIGHT * _weighted_coverage(asked, f"{ev.chunk.section} {unit.context} {unit.text}")
                 + PASSAGE_WEIGHT * ev.dense
             )
             if excluded and _mostly(excluded, unit.text):
