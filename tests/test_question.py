@@ -11,7 +11,7 @@ import pytest
 from tutor.answerers import Evidence, rank_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
-from tutor.question import answer_type, parse
+from tutor.question import answer_type, has_answer_type, parse
 
 BREAD = """# Baking bread at home
 
@@ -202,6 +202,7 @@ def test_a_question_for_a_value_is_answered_when_the_quote_has_one(bread_tutor, 
         "What salt ratio does the recipe use?",  # the recipe names salt, but no ratio
         "What is the formula for the dough's hydration?",
         "What is the maximum number of loaves a home oven can bake at once?",
+        "How many loaves are baked at 230 degrees?",  # the step has numbers, but no count of loaves
     ],
 )
 def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, question):
@@ -227,6 +228,22 @@ def test_a_question_for_a_value_the_material_lacks_abstains(bread_tutor, questio
 )
 def test_the_kind_of_answer_a_question_asks_for(question, kind):
     assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "question", "found"),
+    [
+        ("number", "Train on the big set for 200 epochs", "How many images are in the big set?", False),
+        ("number", "Timeline: 4-8 weeks", "How many weeks does the project take?", True),
+        ("number", "It holds sixty thousand digit images", "How many handwritten digit images are there?", True),
+        ("name", "Academic Origin: University research project", "Which university built the detector?", False),
+        ("name", "Computing infrastructure (GPUs, TPUs)", "Which company designed the TPU?", False),
+        ("name", "It was proposed by Google researchers", "Who proposed the model?", True),
+    ],
+)
+def test_what_holds_the_kind_of_answer_asked_for(kind, text, question, found):
+    # A count counts what the question asks about; a field's label and a plural ("GPUs") name nobody.
+    assert has_answer_type(kind, text, question) is found
 
 
 def test_a_sentence_takes_the_words_of_its_whole_heading_path():

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tutor.terms import terms
+from tutor.terms import STOPWORDS, stem, terms
 
 _AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
 _OPENERS = (
@@ -228,10 +228,34 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+PLURAL_ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")
+FIELD_LABEL_RE = re.compile(r"^\s*[A-Z][\w-]*(?:\s+[\w-]+){0,2}\s*:\s+")
+COUNTED_RE = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.I)
+
+
+def counted(question: str) -> frozenset[str]:
+    """What "how many" counts, as content terms ("How many handwritten digit images are ..." gives
+    handwritten, digit, image): the words after it, up to the first function word."""
+    match = COUNTED_RE.search(question)
+    if not match:
+        return frozenset()
+    words = []
+    for word in match.group(1).split():
+        if word.lower() in STOPWORDS:
+            break
+        words.append(word)
+    return frozenset(terms(" ".join(words)))
+
+
 def has_answer_type(kind: str, text: str, question: str) -> bool:
-    """Whether `text` holds an answer of the kind; a name must be one the question does not already use."""
+    """Whether `text` holds an answer of the kind; a name must be one the question does not already use,
+    and a count must count what the question asks about ("200 epochs" does not say how many images)."""
     if kind == "name":
-        asked = {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", question)}
-        words = re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text) + PEOPLE_RE.findall(text)
-        return any(w.lower() not in asked for w in words)
+        text = FIELD_LABEL_RE.sub("", text)  # "Academic Origin: ..." - a field's label names nobody
+        asked = set(terms(question))
+        # "GPUs", "CNNs": a plural is a kind of thing, not somebody's name.
+        names = [w for w in re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text) if not PLURAL_ACRONYM_RE.match(w)]
+        return any(stem(w.lower()) not in asked for w in names + PEOPLE_RE.findall(text))
+    if kind == "number" and (things := counted(question)) and not things & set(terms(text)):
+        return False
     return bool(PATTERNS[kind].search(text))
