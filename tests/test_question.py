@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from tutor.answerers import Evidence, rank_quotes
+from tutor.answerers import Evidence, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
 from tutor.question import answer_type, has_answer_type, parse
@@ -244,6 +244,25 @@ def test_the_kind_of_answer_a_question_asks_for(question, kind):
 def test_what_holds_the_kind_of_answer_asked_for(kind, text, question, found):
     # A count counts what the question asks about; a field's label and a plural ("GPUs") name nobody.
     assert has_answer_type(kind, text, question) is found
+
+
+def test_a_near_tie_goes_to_the_quote_that_holds_the_year_asked_for():
+    question = "In what year was the bakery on Mill Street opened?"
+    text = "The bakery on Mill Street was opened by a baker from Lyon. It opened in 1998."
+    units = (Unit("The bakery on Mill Street was opened by a baker from Lyon.", ""), Unit("It opened in 1998.", ""))
+    chunk = Chunk("c1", "course.md", "The bakery", text, 0, len(text))
+
+    def quotes(year_cosine: float) -> list[str]:
+        vectors = np.array([[0.5, 0.75**0.5], [year_cosine, (1 - year_cosine**2) ** 0.5]], dtype=np.float32)
+        evidence = [Evidence(1, chunk, 0.6, 0.6, units, vectors)]
+        ranked = supported_quotes(question, np.array([1.0, 0.0], dtype=np.float32), evidence)
+        return [units[q.unit].text for q in ranked]
+
+    # The sentence about who opened the bakery matches more of the question's words; nearly as good,
+    # the sentence with the year answers it.
+    assert quotes(0.7)[0] == "It opened in 1998."
+    # Far behind, the year is not the answer to this question, and the quote that is lacks a year.
+    assert quotes(0.1) == []
 
 
 def test_a_sentence_takes_the_words_of_its_whole_heading_path():

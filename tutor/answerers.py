@@ -35,7 +35,10 @@ ABSTAIN_TEXT = "The course material does not cover this question."
 ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
 PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units
-SECOND_QUOTE_RATIO = 0.93  # a second quote must score at least this fraction of the best
+# A quote that scores at least this fraction of the best is nearly as good: it may join the answer as a
+# second quote, and it is preferred when it holds the kind of answer asked for (a year, a count) and the
+# best does not.
+SECOND_QUOTE_RATIO = 0.93
 FOLLOW_RATIO = 0.8  # the next sentence joins the answer at this fraction of the quote's score
 MAX_ANSWER_ITEMS = 8
 
@@ -244,6 +247,10 @@ def rank_quotes(
     return quotes
 
 
+def quote_text(quote: Quote) -> str:
+    return quote.evidence.units[quote.unit].text
+
+
 def answer_type_found(question: str, quote: str) -> bool:
     """A question for a name, a year, a number or a formula needs one in its quote; others pass."""
     kind = answer_type(question)
@@ -256,8 +263,7 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     abstains; so it does when the question asks for a name, year or number that the quote lacks."""
     if best is None:
         return 0.0
-    quote = best.evidence.units[best.unit].text
-    if not answer_type_found(question, quote):
+    if not answer_type_found(question, quote_text(best)):
         return 0.0
     text = f"{best.evidence.chunk.section} {best.evidence.chunk.text}"
     return 0.5 * best.score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
@@ -269,6 +275,10 @@ def supported_quotes(
     """The ranked quotes, or [] when the material does not support an answer: the abstention rule
     that every answerer shares."""
     quotes = rank_quotes(question, qvec, evidence, weights)
+    if quotes and answer_type(question) in REQUIRED_TYPES:
+        near = (i for i, q in enumerate(quotes) if q.score >= SECOND_QUOTE_RATIO * quotes[0].score)
+        typed = next((i for i in near if answer_type_found(question, quote_text(quotes[i]))), 0)
+        quotes.insert(0, quotes.pop(typed))
     if not quotes or support(question, quotes[0], weights) < ABSTAIN_THRESHOLD:
         return []
     return quotes
