@@ -180,6 +180,13 @@ def test_the_last_step_is_the_end_of_a_numbered_list_not_of_any_list(tmp_path):
     assert first_quote(tutor.ask("What is the last step of baking?")) == "Bake the loaf"
 
 
+def test_the_answer_is_about_what_is_asked_not_what_it_is_set_against(bread_tutor):
+    parts = parse("Whereas home bakers focus on flavour, what do bakeries care about?")
+    assert (parts.asked, parts.contrast) == ("what do bakeries care about?", "Whereas home bakers focus on flavour")
+    answer = bread_tutor.ask("Whereas home bakers focus on flavour, what do bakeries care about?")
+    assert first_quote(answer).startswith("Bakeries work the other way round")
+
+
 def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):
     answer = bread_tutor.ask("Given their small kitchens, what do home bakers focus on?")
     assert first_quote(answer) == "They focus on flavour rather than speed."

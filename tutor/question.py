@@ -25,7 +25,8 @@ from tutor.terms import STOPWORDS, stem, terms
 _AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
 _OPENERS = (
     r"given|once|apart from|aside from|besides|other than|except for|in addition to|beyond|after|before|"
-    r"when|while|since|if|although|though|according to|in|for|within|during|as for|unlike|compared (?:with|to)"
+    r"when|while|whereas|since|if|although|though|according to|in|for|within|during|as for|unlike|"
+    r"compared (?:with|to)"
 )
 # A wh-word used as a subordinator is followed by a subject, not an auxiliary ("When a model drifts,"
 # and not "When was AlexNet published?").
@@ -35,7 +36,7 @@ WH_RE = re.compile(rf"\b{_WH}", re.I)
 WH_START_RE = re.compile(rf"(?:(?:in|on|at|for|by|with|to|from)\s+)?{_WH}", re.I)
 _TRAILING_OPENERS = (
     r"when|while|once|after|before|since|given|apart from|aside from|besides|according to|compared (?:with|to)|"
-    r"unlike|as opposed to|rather than|instead of"
+    r"unlike|whereas|as opposed to|rather than|instead of"
 )
 # Where a trailing clause may start: after a comma or a space, at an opener. Each candidate is then
 # checked on its own (TRAILING_RE), which keeps the work linear in the question's length.
@@ -84,7 +85,9 @@ SEQUENCE_TERMS = frozenset(
 EXCLUDING_RE = re.compile(
     r"^\s*(?:besides|apart from|aside from|other than|except(?: for)?|in addition to|beyond)\b", re.I
 )
-CONTRAST_RE = re.compile(r"^\s*(?:compared (?:with|to)|unlike|as opposed to|rather than|instead of)\b", re.I)
+CONTRAST_RE = re.compile(
+    r"^\s*(?:compared (?:with|to)|unlike|whereas|as opposed to|rather than|instead of)\b", re.I
+)
 
 
 @dataclass(frozen=True)
