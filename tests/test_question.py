@@ -143,6 +143,24 @@ def test_the_step_before_the_one_named(bread_tutor):
     assert first_quote(bread_tutor.ask("What comes before the dough rests?")).startswith("Knead the dough")
 
 
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("What happens between kneading the dough and shaping the loaf?", "Let the dough rest"),
+        ("Which step comes between mixing the flour and letting the dough rest?", "Knead the dough"),
+    ],
+)
+def test_the_step_between_the_two_named(bread_tutor, question, step):
+    assert first_quote(bread_tutor.ask(question)).startswith(step)
+
+
+def test_between_is_an_order_only_for_the_items_of_a_list():
+    assert parse("Which step sits between mixing and shaping?").between == "mixing and shaping"
+    assert parse("How does the article describe the relationship between academia and industry?").asked == (
+        "How does the article describe the relationship between academia and industry?"
+    )
+
+
 def test_the_last_step(bread_tutor):
     assert first_quote(bread_tutor.ask("What is the last step of baking bread at home?")).startswith("Bake at 230")
 

@@ -138,7 +138,7 @@ GIVEN_WEIGHT = 0.3  # a word of the question's given part counts this much towar
 # "Besides flour and salt, what goes into bread?": a unit that is mostly flour and salt is not the answer.
 EXCLUDED_PENALTY = 0.3
 EXCLUDED_SHARE = 0.6  # of a unit's own content terms
-ORDER_BONUS = 0.3  # the step after (or before) the one the question names, when that is what it asks
+ORDER_BONUS = 0.3  # the step after, before or between the ones the question names, when that is what it asks
 
 
 def _term_weights(text: str, weights: TermWeights | None) -> dict[str, float]:
@@ -163,23 +163,42 @@ def _weighted_coverage(asked: dict[str, float], text: str) -> float:
     return sum(w for t, w in asked.items() if t in present) / total if total else 0.0
 
 
-def _ordered_neighbour(parts: QuestionParts, ev: Evidence, weights: TermWeights | None) -> tuple[int, int] | None:
-    """For "what comes after X?": the list item that best matches X, and the one next to it, if the
-    question asks for nothing more than that (its other words are about order, or name the passage's
-    section)."""
-    left = term_set(parts.asked) - SEQUENCE_TERMS - term_set(ev.chunk.section)
+def _anchor(named: str, ev: Evidence, weights: TermWeights | None) -> int | None:
+    """The list item of a passage that best matches what a question names, if any matches at all."""
+    named_terms = _term_weights(named, weights)
+    anchors = [(_weighted_coverage(named_terms, u.text), i) for i, u in enumerate(ev.units) if u.item]
+    best, anchor = max(anchors, default=(0.0, None))
+    return anchor if best > 0 else None
+
+
+def _same_list(ev: Evidence, *positions: int) -> bool:
+    if not all(0 <= i < len(ev.units) and ev.units[i].item for i in positions):
+        return False
+    return len({ev.units[i].context for i in positions}) == 1
+
+
+def _order_target(
+    parts: QuestionParts, ev: Evidence, weights: TermWeights | None
+) -> tuple[tuple[int, ...], int] | None:
+    """For "what comes after X?", "before X?" or "between X and Y?": the list items the question
+    names, and the one it asks for, if the question asks for nothing more than that (its other words
+    are about order, or name the passage's section)."""
+    left = term_set(parts.asked) - term_set(parts.between) - SEQUENCE_TERMS - term_set(ev.chunk.section)
     if left:
         return None
-    given = _term_weights(parts.given, weights)
-    anchors = [(_weighted_coverage(given, u.text), i) for i, u in enumerate(ev.units) if u.item]
-    if not anchors:
-        return None
-    best, anchor = max(anchors)
-    neighbour = anchor + parts.order
-    if best <= 0 or not 0 <= neighbour < len(ev.units):
-        return None
-    unit, other = ev.units[anchor], ev.units[neighbour]
-    return (anchor, neighbour) if other.item and other.context == unit.context else None
+    if parts.order:
+        anchor = _anchor(parts.given, ev, weights)
+        if anchor is not None and _same_list(ev, anchor, anchor + parts.order):
+            return (anchor,), anchor + parts.order
+    # "between A and B and C and D": try each "and" until the two sides name items one apart.
+    for joint in re.finditer(r"\s+and\s+", parts.between):
+        first = _anchor(parts.between[: joint.start()], ev, weights)
+        second = _anchor(parts.between[joint.end() :], ev, weights)
+        if first is not None and second is not None and abs(first - second) == 2:
+            middle = (first + second) // 2
+            if _same_list(ev, first, middle, second):
+                return (first, second), middle
+    return None
 
 
 def _mostly(excluded: frozenset[str], text: str) -> bool:
@@ -220,8 +239,8 @@ def rank_quotes(
         if not ev.units:
             continue
         cosines = ev.unit_vectors @ qvec
-        # The step the question names is where to count from, never the answer.
-        anchor, neighbour = (parts.order and _ordered_neighbour(parts, ev, weights)) or (None, None)
+        # The steps the question names are where to count from, never the answer.
+        anchors, target = ((parts.order or parts.between) and _order_target(parts, ev, weights)) or ((), None)
         for i, unit in enumerate(ev.units):
             score = (
                 float(cosines[i])
@@ -238,9 +257,9 @@ def rank_quotes(
                 score += WHY_BONUS
             if asked_numbers and asked_numbers <= _numbers(unit.text):
                 score += NUMBER_BONUS
-            if i == neighbour or (parts.last and _is_last_item(ev.chunk, ev.units, i)):
+            if i == target or (parts.last and _is_last_item(ev.chunk, ev.units, i)):
                 score += ORDER_BONUS
-            if i == anchor:
+            if i in anchors:
                 score -= ORDER_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)

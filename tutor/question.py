@@ -57,6 +57,8 @@ AFTER_RE = re.compile(
     re.I,
 )
 BEFORE_RE = re.compile(r"\b(?:before(?:hand)?|precedes?|preceding|prior to|previous(?:ly)?)\b", re.I)
+# "Which step comes between mixing and shaping?": the two steps the answer sits between.
+BETWEEN_RE = re.compile(r"\bbetween\s+(?=\S)([^?]*?\S\s+and\s+\S[^?]*?)\s*\??\s*$", re.I)
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
 # One to three whole words (a word never ends inside a longer one, so a long token cannot be split
 # in many ways), none of them an auxiliary or article.
@@ -78,7 +80,7 @@ FRAME_TERMS = frozenset(
 SEQUENCE_TERMS = frozenset(
     terms(
         "step steps stage phase happen happens come comes follow follows next afterwards say says must workflow "
-        "process done right immediately directly"
+        "process done right immediately directly sit sits lie lies"
     )
 )
 # "Besides accuracy and recall, which measures ...?": the named things are not the answer.
@@ -101,6 +103,7 @@ class QuestionParts:
     asked_for: str  # the noun phrase after "what"/"which", if any ("learning rate")
     contrast: str = ""  # what the answer is set against ("compared with bakeries"): not the answer
     excluded: str = ""  # what a "besides X" or "apart from X" clause rules out (also given)
+    between: str = ""  # "which step comes between X and Y": "X and Y" (still part of what is asked)
 
 
 def _leading_clause(text: str) -> int | None:
@@ -154,6 +157,7 @@ def parse(question: str) -> QuestionParts:
     if examples:
         given.append(examples.group(0).strip(" ,"))
         asked = (asked[: examples.start()] + asked[examples.end() :]).replace(" ,", ",")
+    between = BETWEEN_RE.search(asked)
     given_text = " ".join(given)
     order = 0
     if given_text and AFTER_RE.search(question):
@@ -169,6 +173,7 @@ def parse(question: str) -> QuestionParts:
         asked_for=(found.group(1) or found.group(2) or "").strip() if found else "",
         contrast=" ".join(contrast),
         excluded=" ".join(excluded),
+        between=between.group(1) if between else "",
     )
 
 
