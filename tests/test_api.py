@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tutor import TutorError
@@ -69,3 +71,18 @@ def test_covers_applies_the_same_abstention_rule_as_ask(tutor):
     questions = ["What is model drift?", "What is the capital city of France?", "What are the industry goals?"]
     assert tutor.covers(questions) == [not a.abstained for a in tutor.ask_many(questions)]
     assert tutor.covers(questions)[:2] == [True, False]
+
+
+def test_calibration_scores_questions_the_way_ask_answers_them(tutor):
+    # `tutor eval --calibrate` must rank and retrieve exactly as answering does, or the threshold it
+    # suggests is calibrated on something else.
+    from tutor.answerers import ABSTAIN_THRESHOLD
+    from tutor.evaluation import calibrate, load_questions
+
+    questions = load_questions(Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl")
+    at_threshold = next(r for r in calibrate(tutor, questions) if r["threshold"] == ABSTAIN_THRESHOLD)
+    declined = [a.abstained for a in tutor.ask_many([q.question for q in questions])]
+    answerable = [d for d, q in zip(declined, questions) if q.answerable]
+    unanswerable = [d for d, q in zip(declined, questions) if not q.answerable]
+    assert at_threshold["false_abstention_rate"] == sum(answerable) / len(answerable)
+    assert at_threshold["abstention_recall"] == sum(unanswerable) / len(unanswerable)

@@ -288,16 +288,23 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     return 0.5 * best.score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
 
 
+def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
+    """`quotes` with the first that holds the year or count asked for moved to the front, if it scores
+    nearly as well as the best (a quote that lacks it cannot answer; one far behind answers something
+    else)."""
+    if quotes and answer_type(question) in REQUIRED_TYPES:
+        near = (i for i, q in enumerate(quotes) if q.score >= SECOND_QUOTE_RATIO * quotes[0].score)
+        typed = next((i for i in near if answer_type_found(question, quote_text(quotes[i]))), 0)
+        quotes = [quotes[typed], *quotes[:typed], *quotes[typed + 1 :]]
+    return quotes
+
+
 def supported_quotes(
     question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
 ) -> list[Quote]:
     """The ranked quotes, or [] when the material does not support an answer: the abstention rule
     that every answerer shares."""
-    quotes = rank_quotes(question, qvec, evidence, weights)
-    if quotes and answer_type(question) in REQUIRED_TYPES:
-        near = (i for i, q in enumerate(quotes) if q.score >= SECOND_QUOTE_RATIO * quotes[0].score)
-        typed = next((i for i in near if answer_type_found(question, quote_text(quotes[i]))), 0)
-        quotes.insert(0, quotes.pop(typed))
+    quotes = typed_first(question, rank_quotes(question, qvec, evidence, weights))
     if not quotes or support(question, quotes[0], weights) < ABSTAIN_THRESHOLD:
         return []
     return quotes

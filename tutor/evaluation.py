@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.answerers import ABSTAIN_THRESHOLD, rank_quotes, support
+from tutor.answerers import ABSTAIN_THRESHOLD, rank_quotes, support, typed_first
 from tutor.errors import TutorError
 from tutor.retrieval import MODES, Retriever
 
@@ -162,13 +162,12 @@ def compare_retrieval(tutor, questions: list[EvalQuestion]) -> dict[str, dict]:
 
 def calibrate(tutor, questions: list[EvalQuestion]) -> list[dict]:
     """For candidate abstention thresholds: unanswerable questions caught, answerable ones lost."""
-    queries = [q.question for q in questions]
-    vectors = tutor.retriever.embed(queries)
-    hits = tutor.retriever.search(queries, tutor.top_k, vectors)
+    # Retrieved and ranked exactly as when answering, only not cut at the threshold.
+    vectors, evidence = tutor._retrieve([q.question for q in questions], None)
+    weights = tutor.retriever.bm25
     scores = []
-    for q, v, h in zip(questions, vectors, hits):
-        weights = tutor.retriever.bm25
-        quotes = rank_quotes(q.question, v, tutor._evidence(h), weights)
+    for q, v, ev in zip(questions, vectors, evidence):
+        quotes = typed_first(q.question, rank_quotes(q.question, v, ev, weights))
         scores.append((support(q.question, quotes[0] if quotes else None, weights), q.answerable))
     pos = [s for s, a in scores if not a]
     neg = [s for s, a in scores if a]
