@@ -264,10 +264,13 @@ def test_the_kind_of_answer_a_question_asks_for(question, kind):
         ("name", "Academic Origin: University research project", "Which university built the detector?", False),
         ("name", "Computing infrastructure (GPUs, TPUs)", "Which company designed the TPU?", False),
         ("name", "It was proposed by Google researchers", "Who proposed the model?", True),
+        ("name", "Frameworks (PyTorch, TensorFlow, Keras)", "Who created Keras?", False),
+        ("name", "Frameworks (PyTorch, TensorFlow, Keras)", "Who makes deep learning frameworks?", True),
     ],
 )
 def test_what_holds_the_kind_of_answer_asked_for(kind, text, question, found):
-    # A count counts what the question asks about; a field's label and a plural ("GPUs") name nobody.
+    # A count counts what the question asks about; a field's label and a plural ("GPUs") name nobody,
+    # and examples listed beside the one the question names are its siblings, not its maker.
     assert has_answer_type(kind, text, question) is found
 
 

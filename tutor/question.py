@@ -237,6 +237,7 @@ def answer_type(question: str) -> str | None:
 
 
 PLURAL_ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")
+EXAMPLES_GROUP_RE = re.compile(r"\([^()]*,[^()]*\)")
 FIELD_LABEL_RE = re.compile(r"^\s*[A-Z][\w-]*(?:\s+[\w-]+){0,2}\s*:\s+")
 COUNTED_RE = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.I)
 
@@ -261,6 +262,9 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
     if kind == "name":
         text = FIELD_LABEL_RE.sub("", text)  # "Academic Origin: ..." - a field's label names nobody
         asked = set(terms(question))
+        # "Frameworks (PyTorch, TensorFlow, Keras)" does not say who made Keras: examples listed with
+        # the one the question names are its siblings, not an answer about it.
+        text = EXAMPLES_GROUP_RE.sub(lambda m: "" if asked & set(terms(m.group(0))) else m.group(0), text)
         # "GPUs", "CNNs": a plural is a kind of thing, not somebody's name.
         names = [w for w in re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text) if not PLURAL_ACRONYM_RE.match(w)]
         return any(stem(w.lower()) not in asked for w in names + PEOPLE_RE.findall(text))
