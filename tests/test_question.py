@@ -154,7 +154,7 @@ def test_the_step_between_the_two_named(bread_tutor, question, step):
     assert first_quote(bread_tutor.ask(question)).startswith(step)
 
 
-def test_between_is_an_order_only_for_the_items_of_a_list():
+def test_between_names_two_things_and_leaves_the_question_whole():
     assert parse("Which step sits between mixing and shaping?").between == "mixing and shaping"
     assert parse("How does the article describe the relationship between academia and industry?").asked == (
         "How does the article describe the relationship between academia and industry?"

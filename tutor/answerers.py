@@ -20,6 +20,7 @@ from tutor.chunking import ROW_SEP, Unit
 from tutor.models import Chunk, Citation
 from tutor.question import (
     FRAME_TERMS,
+    LABEL_RE,
     REQUIRED_TYPES,
     SEQUENCE_TERMS,
     QuestionParts,
@@ -116,7 +117,6 @@ REASON_RE = re.compile(
 # A labelled field ("Success: 95% accuracy") whose label the question names is what it asks for,
 # unless it asks why.
 LABEL_BONUS = 0.1
-LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+\S")
 
 
 def _label(text: str) -> frozenset[str]:
@@ -240,7 +240,8 @@ def rank_quotes(
             continue
         cosines = ev.unit_vectors @ qvec
         # The steps the question names are where to count from, never the answer.
-        anchors, target = ((parts.order or parts.between) and _order_target(parts, ev, weights)) or ((), None)
+        ordered = _order_target(parts, ev, weights) if parts.order or parts.between else None
+        anchors, target = ordered or ((), None)
         for i, unit in enumerate(ev.units):
             score = (
                 float(cosines[i])

@@ -238,7 +238,8 @@ def answer_type(question: str) -> str | None:
 
 PLURAL_ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")
 EXAMPLES_GROUP_RE = re.compile(r"\([^()]*,[^()]*\)")
-FIELD_LABEL_RE = re.compile(r"^\s*[A-Z][\w-]*(?:\s+[\w-]+){0,2}\s*:\s+")
+# A labelled field ("Success: 95% accuracy"); group 1 is the label.
+LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+(?=\S)")
 COUNTED_RE = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.I)
 
 
@@ -260,7 +261,7 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
     """Whether `text` holds an answer of the kind; a name must be one the question does not already use,
     and a count must count what the question asks about ("200 epochs" does not say how many images)."""
     if kind == "name":
-        text = FIELD_LABEL_RE.sub("", text)  # "Academic Origin: ..." - a field's label names nobody
+        text = LABEL_RE.sub("", text)  # "Academic Origin: ..." - a field's label names nobody
         asked = set(terms(question))
         # "Frameworks (PyTorch, TensorFlow, Keras)" does not say who made Keras: examples listed with
         # the one the question names are its siblings, not an answer about it.
