@@ -34,10 +34,15 @@ def test_bm25_ranks_the_document_with_the_rare_term_first():
         ("scale", "scaled", "scaling"),
         ("time", "times"),
         ("study", "studies"),
+        ("focus", "focuses", "focused"),
+        ("bias", "biased", "biases"),
+        ("analysis",),  # not "analysi"
+        ("class", "classes"),
     ],
 )
 def test_the_forms_of_a_word_give_one_term(forms):
-    assert len({term for form in forms for term in terms(form)}) == 1, [terms(f) for f in forms]
+    found = {term for form in forms for term in terms(form)}
+    assert found == {forms[0]} or (len(found) == 1 and len(forms) > 1), [terms(f) for f in forms]
 
 
 def top_sections(tutor, question, mode, k=3):

@@ -23,11 +23,16 @@ ORDINALS = {
 }
 
 
+# Singulars that end in "s" ("class", "focus", "analysis", "bias"): their "s" is not a plural's.
+SINGULAR_ENDINGS = ("ss", "us", "is", "ias")
+
+
 def stem(word: str) -> str:
-    """A light suffix stripper: enough to match 'models'/'model' and 'training'/'trained'/'train'. A final
-    'e' goes too, so that 'challenge'/'challenges' and 'scale'/'scaled'/'scaling' meet."""
+    """A light suffix stripper: enough to match 'models'/'model' and 'training'/'trained'/'train', and
+    'focus'/'focuses'/'focused'. A final 'e' goes too, so that 'challenge'/'challenges' and
+    'scale'/'scaled'/'scaling' meet."""
     for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
-        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
+        if word.endswith(suffix) and len(word) >= min_len and not word.endswith(SINGULAR_ENDINGS):
             word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
             break
     if len(word) >= 4 and word.endswith("e") and not word.endswith("ee"):
