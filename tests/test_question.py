@@ -56,11 +56,24 @@ Bread keeps for two days in a paper bag. Frozen slices keep for a month.
         # a statement before a semicolon
         ("The recipe bakes at 230 degrees; how long does the bread bake?", "The recipe bakes at 230 degrees",
          "how long does the bread bake?"),
+        # ... or before a full stop, whatever the number of statements
+        ("Our oven is small. It bakes one loaf. Which tray fits it?", "Our oven is small. It bakes one loaf.",
+         "Which tray fits it?"),
     ],
 )
 def test_a_clause_that_sets_the_scene_is_given_and_the_rest_is_asked(question, given, asked):
     parts = parse(question)
     assert (parts.given, parts.asked) == (given, asked)
+
+
+def test_a_statement_that_instead_sets_the_answer_against_is_contrast():
+    parts = parse("Home bakers focus on flavour. What do bakeries focus on instead?")
+    assert (parts.asked, parts.given, parts.contrast) == (
+        "What do bakeries focus on instead?", "", "Home bakers focus on flavour.")
+    # a question mark before the last sentence: the question came first, nothing is given
+    assert parse("What do bakeries sell? Name one.").given == ""
+    # "e.g." does not end a sentence
+    assert parse("What do mills, e.g. Shipton, which grind rye, sell?").asked.startswith("What do mills")
 
 
 def test_what_besides_rules_out_is_given_and_excluded():

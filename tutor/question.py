@@ -87,6 +87,10 @@ SEQUENCE_TERMS = frozenset(
 EXCLUDING_RE = re.compile(
     r"^\s*(?:besides|apart from|aside from|other than|except(?: for)?|in addition to|beyond)\b", re.I
 )
+# The end of a sentence: a semicolon, or a full stop or "!" before a capital (not "e.g. Google").
+SENTENCE_END_RE = re.compile(r";\s*|(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!]\s+(?=[\"'(]?[A-Z])")
+# "What does industry do instead?": the statement before it is what the answer is set against.
+INSTEAD_RE = re.compile(r"\b(?:instead|by contrast|in contrast|on the other hand)\b", re.I)
 CONTRAST_RE = re.compile(
     r"^\s*(?:compared (?:with|to)|unlike|whereas|as opposed to|rather than|instead of)\b", re.I
 )
@@ -117,6 +121,18 @@ def _leading_clause(text: str) -> int | None:
     return starts[0] if starts else next((c for c in commas if WH_RE.search(text, c)), None)
 
 
+def _statement_end(text: str) -> int | None:
+    """Where the question proper starts after statements that set the scene ("Academics publish
+    papers. What does industry do instead?"), or None: the start of the last sentence that holds a
+    wh-word, when no question mark comes before it."""
+    for boundary in reversed(list(SENTENCE_END_RE.finditer(text))):
+        if "?" in text[: boundary.start()]:
+            return None
+        if WH_RE.search(text, boundary.end()):
+            return boundary.end()
+    return None
+
+
 def _trailing_clause(text: str) -> int | None:
     """Where a trailing given clause starts ("... when they invent new dishes"), or None."""
     for start in TRAILING_START_RE.finditer(text):
@@ -134,11 +150,12 @@ def parse(question: str) -> QuestionParts:
     """Split a question into what it asks and what it takes as given, and read its order words and
     asked-for noun phrase."""
     asked, given, contrast, excluded = question.strip(), [], [], []
-    # "The project aimed for a 0.5% gain; what did it report?": a statement, then the question.
-    statement, semicolon, rest = asked.partition(";")
-    if semicolon and statement.strip() and "?" not in statement and WH_RE.search(rest):
-        given.append(statement.strip())
-        asked = rest.strip()
+    # "The project aimed for a 0.5% gain; what did it report?" or "... gain. What did it report?": a
+    # statement, then the question. With "instead" the statement is what the answer is set against.
+    cut = _statement_end(asked)
+    if cut is not None:
+        statement, asked = asked[:cut].strip(" ;"), asked[cut:].strip()
+        (contrast if INSTEAD_RE.search(asked) else given).append(statement)
 
     def file_clause(clause: str) -> None:  # given, or set against the answer; "besides X" rules X out
         (contrast if CONTRAST_RE.match(clause) else given).append(clause)
