@@ -274,6 +274,11 @@ def test_the_kind_of_answer_a_question_asks_for(question, kind):
         ("number", "Train on the big set for 200 epochs", "How many images are in the big set?", False),
         ("number", "Timeline: 4-8 weeks", "How many weeks does the project take?", True),
         ("number", "It holds sixty thousand digit images", "How many handwritten digit images are there?", True),
+        ("number", "Train on the big set for 200 epochs", "What batch size was used?", False),
+        ("number", "Success: Paper acceptance, 0.6% improvement", "What is the paper acceptance rate?", False),
+        ("number", "Bake at 230 degrees for thirty minutes.", "What oven temperature is used?", True),
+        ("number", "Bake at two hundred degrees.", "What oven temperature is used?", True),
+        ("number", "Success: 95% accuracy, 50ms latency", "What latency was achieved?", True),
         ("name", "Academic Origin: University research project", "Which university built the detector?", False),
         ("name", "Computing infrastructure (GPUs, TPUs)", "Which company designed the TPU?", False),
         ("name", "It was proposed by Google researchers", "Who proposed the model?", True),
@@ -282,7 +287,8 @@ def test_the_kind_of_answer_a_question_asks_for(question, kind):
     ],
 )
 def test_what_holds_the_kind_of_answer_asked_for(kind, text, question, found):
-    # A count counts what the question asks about; a field's label and a plural ("GPUs") name nobody,
+    # A count counts what the question asks about, and a value measures it (a bare measure, "230
+    # degrees", may be it; "200 epochs" is something else); a field's label and a plural ("GPUs") name nobody,
     # and examples listed beside the one the question names are its siblings, not its maker.
     assert has_answer_type(kind, text, question) is found
 

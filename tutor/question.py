@@ -216,11 +216,11 @@ FORMULA_RE = re.compile(r"\b(?:formula|equation)s?$", re.I)
 
 YEAR_RE = re.compile(r"\b(1[5-9]|20)\d\d\b")
 # A number, not the 10 of "CIFAR-10"; in words too ("millions of users").
-NUMBER_RE = re.compile(
-    r"(?<![\w-])\d|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dozens?|one|two|three|four|five|six|"
-    r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
-    re.I,
+_NUMBER_WORDS = (
+    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 )
+NUMBER_RE = re.compile(rf"(?<![\w-])\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
 # "Who built it?" - "academics": people named by what they are, not by name.
 PEOPLE_RE = re.compile(
@@ -274,9 +274,36 @@ def counted(question: str) -> frozenset[str]:
     return frozenset(terms(" ".join(words)))
 
 
+def measured(question: str) -> frozenset[str]:
+    """What a question for a measured value asks to be measured, as a term: "What batch size was
+    used?" gives {"size"}; none when it asks for no such value."""
+    words = parse(question).asked_for.split()
+    return frozenset(terms(words[-1])) if words and QUANTITY_RE.search(words[-1]) else frozenset()
+
+
+# A number and the word after it, if any: what it counts or measures ("200 epochs", "0.6% improvement").
+MEASURE_RE = re.compile(
+    rf"(?:(?<![\w.-])\d[\d.,]*|\b(?:{_NUMBER_WORDS})\b)\s*(?:%|percent\b)?(?=\s*([A-Za-z][\w-]*)|)", re.I
+)
+UNITS = frozenset(terms("degrees percent ms seconds minutes hours days weeks months years kb mb gb tb"))
+
+
+def _measures_other(text: str, things: frozenset[str]) -> bool:
+    """Whether every number in `text` counts or measures something other than `things`: "Train for
+    200 epochs" gives no batch size, while "Bake at 230 degrees" may be the temperature."""
+    for match in MEASURE_RE.finditer(text):
+        word = (match.group(1) or "").lower()
+        if NUMBER_RE.fullmatch(word):
+            continue  # "two hundred degrees": the last number word says what is measured
+        if not word or word in STOPWORDS or stem(word) in UNITS or stem(word) in things:
+            return False
+    return True
+
+
 def has_answer_type(kind: str, text: str, question: str) -> bool:
     """Whether `text` holds an answer of the kind; a name must be one the question does not already use,
-    and a count must count what the question asks about ("200 epochs" does not say how many images)."""
+    and a number must count or measure what the question asks about ("200 epochs" does not say how
+    many images, nor "0.6% improvement" what the acceptance rate is)."""
     if kind == "name":
         text = LABEL_RE.sub("", text)  # "Academic Origin: ..." - a field's label names nobody
         asked = set(terms(question))
@@ -288,4 +315,7 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
         return any(stem(w.lower()) not in asked for w in names + PEOPLE_RE.findall(text))
     if kind == "number" and (things := counted(question)) and not things & set(terms(text)):
         return False
+    if kind == "number" and (things := measured(question)) and not things & set(terms(text)):
+        if _measures_other(text, things):
+            return False
     return bool(PATTERNS[kind].search(text))
