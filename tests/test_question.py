@@ -218,6 +218,11 @@ def test_the_answer_is_about_what_is_asked_not_what_it_is_set_against(bread_tuto
     assert first_quote(answer).startswith("Bakeries work the other way round")
 
 
+def test_a_question_that_names_a_section_is_answered_from_it(bread_tutor):
+    answer = bread_tutor.ask("In the resting section, what do bakers care about?")
+    assert answer.citations[0].section == "Resting the dough", answer.text
+
+
 def test_the_answer_is_about_what_is_asked_not_what_is_given(bread_tutor):
     answer = bread_tutor.ask("Given their small kitchens, what do home bakers focus on?")
     assert first_quote(answer) == "They focus on flavour rather than speed."
