@@ -38,6 +38,7 @@ def test_bm25_ranks_the_document_with_the_rare_term_first():
         ("bias", "biased", "biases"),
         ("analysis",),  # not "analysi"
         ("class", "classes"),
+        ("versus", "vs"),
     ],
 )
 def test_the_forms_of_a_word_give_one_term(forms):

@@ -1,5 +1,6 @@
 """Content terms of a text, for BM25 and for matching questions to sentences: lower-cased words
-without stop words, lightly stemmed, with ordinals as digits ("third step" matches "Step 3")."""
+without stop words, lightly stemmed, with ordinals as digits ("third step" matches "Step 3") and "vs"
+as "versus"."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ ORDINALS = {
     "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
     "sixth": "6", "seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
 }
+# Words read as another: an ordinal as its digit, an abbreviation as its word ("A vs B", "A versus B").
+SAME_AS = {**ORDINALS, "vs": "versus"}
 
 
 # Singulars that end in "s" ("class", "focus", "analysis", "bias"): their "s" is not a plural's.
@@ -46,7 +49,7 @@ def terms(text: str) -> list[str]:
     for token in TOKEN_RE.findall(text.lower()):
         for part in token.replace("'", "-").split("-") if "-" in token or "'" in token else (token,):
             if part and part not in STOPWORDS:
-                out.append(ORDINALS.get(part) or stem(part))
+                out.append(SAME_AS.get(part) or stem(part))
         if "-" in token:
             out.append(token)  # keep "real-world" whole as well as its parts
     return out
