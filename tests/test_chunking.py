@@ -73,6 +73,17 @@ def test_a_list_item_stays_with_its_nested_items():
     assert any(u.text == "Optimization theory" and u.context == "Theoretical Foundations" for u in units)
 
 
+def test_a_paragraph_label_carries_over_to_its_later_sentences():
+    units = split_units("Industry: Large budgets. Trains many models. Focuses on time.\nA plain sentence. Another one.")
+    assert [(u.text, u.context) for u in units] == [
+        ("Industry: Large budgets.", ""),
+        ("Trains many models.", "Industry"),
+        ("Focuses on time.", "Industry"),
+        ("A plain sentence.", ""),
+        ("Another one.", ""),
+    ]
+
+
 def test_markdown_headings_give_the_path(tmp_path: Path):
     md = tmp_path / "notes.md"
     md.write_text(

@@ -16,11 +16,10 @@ from typing import Protocol
 
 import numpy as np
 
-from tutor.chunking import ROW_SEP, Unit
+from tutor.chunking import LABEL_RE, ROW_SEP, Unit
 from tutor.models import Chunk, Citation
 from tutor.question import (
     FRAME_TERMS,
-    LABEL_RE,
     REQUIRED_TYPES,
     SEQUENCE_TERMS,
     QuestionParts,

@@ -20,10 +20,12 @@ from tutor.ingest import BULLET_RE, LABELLED_NUMBER_RE
 from tutor.models import Chunk, Section
 
 # Version of the chunking rules: part of the index manifest, so a change here rebuilds the index.
-CHUNKER_VERSION = "6"
+CHUNKER_VERSION = "7"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+# A labelled field ("Success: 95% accuracy"); group 1 is the label.
+LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+(?=\S)")
 MARKER_RE = re.compile(r"^\s*(?:[-*+•◦▪●‣–]|\d{1,3}[.)]|[a-z][.)])\s+")
 ROW_SEP = " — "
 CELL_SPLIT_RE = re.compile(r"; (?=[^:;]{1,40}: )")
@@ -48,7 +50,7 @@ class Unit:
     """A quotable piece of a passage: a sentence, a list item, a step or a table row."""
 
     text: str
-    context: str  # the list item it sits under, if any
+    context: str  # the list item it sits under, or the label of its paragraph ("Industry"), if any
     item: bool = False  # a list item or step, with siblings before or after it
 
 
@@ -98,6 +100,13 @@ def split_units(text: str) -> list[Unit]:
             parents.append((indent, body))
         else:
             pieces = split_sentences(body)
+            field = LABEL_RE.match(pieces[0]) if pieces and not context else None
+            if field and len(pieces) > 1:
+                # "Industry: Large budgets. Trains many models. Focuses on wall-clock time.": the label
+                # is about the whole paragraph, so each later sentence carries it.
+                units.append(Unit(pieces[0], context, item))
+                units.extend(Unit(p, field.group(1), item) for p in pieces[1:] if p)
+                continue
         units.extend(Unit(p, context, item) for p in pieces if p)
     return units
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tutor.chunking import LABEL_RE
 from tutor.terms import STOPWORDS, stem, terms
 
 _AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
@@ -255,8 +256,6 @@ def answer_type(question: str) -> str | None:
 
 PLURAL_ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")
 EXAMPLES_GROUP_RE = re.compile(r"\([^()]*,[^()]*\)")
-# A labelled field ("Success: 95% accuracy"); group 1 is the label.
-LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+(?=\S)")
 COUNTED_RE = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.I)
 
 
