@@ -59,6 +59,11 @@ def test_hybrid_search_finds_the_table_row_and_the_challenge(tutor):
     assert top_sections(tutor, "What is model drift?", "hybrid")[0].endswith("Industry Challenges")
 
 
+def test_the_section_a_question_names_comes_first(tutor):
+    question = "According to the key takeaways, what do the two sides have in common?"
+    assert top_sections(tutor, question, "hybrid")[0] == "Key Takeaways"
+
+
 def test_every_mode_returns_k_distinct_passages(tutor):
     for mode in ("dense", "bm25", "hybrid"):
         sections = Retriever(tutor.store, tutor.retriever.embedder, mode=mode).search(["What is deep learning?"], 5)[0]

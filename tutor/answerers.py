@@ -25,6 +25,7 @@ from tutor.question import (
     QuestionParts,
     answer_type,
     has_answer_type,
+    named_place,
     parse,
 )
 from tutor.terms import terms
@@ -138,11 +139,8 @@ GIVEN_WEIGHT = 0.3  # a word of the question's given part counts this much towar
 EXCLUDED_PENALTY = 0.3
 EXCLUDED_SHARE = 0.6  # of a unit's own content terms
 ORDER_BONUS = 0.3  # the step after, before or between the ones the question names, when that is what it asks
-# "In the key takeaways, ...", "According to the conclusion, ...": a given clause that names a passage's
-# heading says where the answer is. Its words that name a kind of place ("the section on") do not count.
+# "In the key takeaways, ...": a question that names a passage's heading says where the answer is.
 PLACE_BONUS = 0.3
-PLACE_RE = re.compile(r"^\s*(?:in|according to|under|within|from)\b", re.I)
-PLACE_WORDS = frozenset(terms("section part chapter list table example examples described"))
 
 
 def _term_weights(text: str, weights: TermWeights | None) -> dict[str, float]:
@@ -238,7 +236,7 @@ def rank_quotes(
     label_terms = term_set(parts.asked_for) or term_set(parts.asked)
     why = bool(re.match(r"\s*why\b", parts.asked, re.I))
     excluded = term_set(parts.excluded)
-    place = term_set(parts.given) - PLACE_WORDS if PLACE_RE.match(parts.given) else frozenset()
+    place = named_place(question)
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -267,7 +265,7 @@ def rank_quotes(
                 score += ORDER_BONUS
             if i in anchors:
                 score -= ORDER_BONUS
-            if place and place <= term_set(ev.chunk.section):  # the passage the question names
+            if place and place <= term_set(ev.chunk.section):
                 score += PLACE_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)

@@ -195,6 +195,20 @@ def parse(question: str) -> QuestionParts:
     )
 
 
+# A given clause that says where to look ("In the key takeaways, ...", "... according to the
+# comparison of publication versus deployment"); the words that name a kind of place do not count.
+PLACE_RE = re.compile(r"^\s*(?:in|according to|under|within|from)\b", re.I)
+PLACE_WORDS = frozenset(terms("section part chapter list table example examples described"))
+
+
+@lru_cache(maxsize=4096)
+def named_place(question: str) -> frozenset[str]:
+    """The content terms of the place a question says to look in, to be found in a passage's heading
+    path; none when it names no place."""
+    given = parse(question).given
+    return frozenset(terms(given)) - PLACE_WORDS if PLACE_RE.match(given) else frozenset()
+
+
 # ---------------------------------------------------------------- the kind of answer asked for
 
 WHO_RE = re.compile(

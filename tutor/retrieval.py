@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor.errors import TutorError
-from tutor.question import answer_type, has_answer_type
+from tutor.question import answer_type, has_answer_type, named_place
 from tutor.store import Store, passage_text
 from tutor.terms import terms
 
@@ -26,6 +26,8 @@ LEXICAL_WEIGHT = 0.25
 # number for "how many", a duration for "how long"): the usual answer-type filter of QA systems,
 # kept small, as the question's words still decide.
 TYPE_BONUS = 0.05
+# Added for passages under a heading the question names as the place to look ("In the key takeaways, ...").
+PLACE_WEIGHT = 0.05
 
 
 class BM25:
@@ -75,6 +77,7 @@ class Retriever:
         self.mode = mode
         self.bm25 = BM25([passage_text(c) for c in store.chunks])
         self._typed: dict[str, np.ndarray] = {}  # answer type -> which passages hold one
+        self._headings = [frozenset(terms(c.section)) for c in store.chunks]
 
     def embed(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, batch_size=64)
@@ -116,6 +119,10 @@ class Retriever:
             )
         return self._typed[kind]
 
+    def _under(self, place: frozenset[str]) -> np.ndarray:
+        """Which passages sit under a heading that names every term of `place`."""
+        return np.array([place <= heading for heading in self._headings], dtype=np.float32)
+
     def _rank(self, question: str, dense: np.ndarray, k: int) -> list[Hit]:
         if self.mode == "dense":
             fused = dense
@@ -125,6 +132,9 @@ class Retriever:
                 fused = lexical + 1e-6 * dense  # dense only breaks ties
             else:
                 fused = dense + LEXICAL_WEIGHT * lexical / max(float(lexical.max()), 1e-9)
+        place = named_place(question)
+        if place and self.mode != "bm25":
+            fused = fused + PLACE_WEIGHT * self._under(place)
         kind = answer_type(question)
         if kind is not None and kind != "name" and self.mode != "bm25":  # most passages have a capital
             fused = fused + TYPE_BONUS * self._holding(kind)
