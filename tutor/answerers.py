@@ -16,8 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
+from tutor.acronyms import asked_acronym, expansion, stands_for
 from tutor.chunking import LABEL_RE, ROW_SEP, Unit
-from tutor.models import Chunk, Citation
+from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.question import (
     FRAME_TERMS,
     REQUIRED_TYPES,
@@ -305,15 +306,37 @@ def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
     return quotes
 
 
+def spelled_out(acronym: str, evidence: list[Evidence]) -> tuple[Evidence, int, str, str] | None:
+    """Where the retrieved passages spell out `acronym`, best-ranked passage first: the passage, the unit
+    (or -1 for its heading), the text that does, and the words."""
+    for ev in evidence:
+        for i, unit in enumerate(ev.units):
+            if words := expansion(acronym, unit.text):
+                return ev, i, unit.text, words
+        for heading in reversed(ev.chunk.section.split(PATH_SEP)):
+            if words := expansion(acronym, heading):
+                return ev, -1, heading, words
+    return None
+
+
+def ranked_support(
+    question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
+) -> tuple[list[Quote], float]:
+    """The ranked quotes, and how well the material supports an answer (`support`). What an acronym
+    stands for is supported exactly when a retrieved passage spells it out."""
+    quotes = typed_first(question, rank_quotes(question, qvec, evidence, weights))
+    if acronym := asked_acronym(question):
+        return quotes, 1.0 if spelled_out(acronym, evidence) else 0.0
+    return quotes, support(question, quotes[0] if quotes else None, weights)
+
+
 def supported_quotes(
     question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
 ) -> list[Quote]:
     """The ranked quotes, or [] when the material does not support an answer: the abstention rule
     that every answerer shares."""
-    quotes = typed_first(question, rank_quotes(question, qvec, evidence, weights))
-    if not quotes or support(question, quotes[0], weights) < ABSTAIN_THRESHOLD:
-        return []
-    return quotes
+    quotes, supported = ranked_support(question, qvec, evidence, weights)
+    return quotes if quotes and supported >= ABSTAIN_THRESHOLD else []
 
 
 def expand_quote(quote: Quote) -> str:
@@ -340,9 +363,12 @@ def expand_quote(quote: Quote) -> str:
     return unit.text
 
 
-def make_citations(evidence: list[Evidence], used: list[Quote], ranked: list[Quote]) -> tuple[Citation, ...]:
+def make_citations(
+    evidence: list[Evidence], used: list[Quote], ranked: list[Quote], heading: str = ""
+) -> tuple[Citation, ...]:
     """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank.
-    Each citation's quote is the unit the answer used, else the passage's best-ranked unit."""
+    Each citation's quote is the unit the answer used (or the `heading` of the first, when the answer
+    comes from it), else the passage's best-ranked unit."""
     best_units: dict[int, Quote] = {}
     for q in ranked:
         best_units.setdefault(id(q.evidence), q)
@@ -361,7 +387,7 @@ def make_citations(evidence: list[Evidence], used: list[Quote], ranked: list[Quo
                 source=ev.chunk.source,
                 section=ev.chunk.section,
                 text=ev.chunk.text,
-                quote=ev.units[quote.unit].text if quote else "",
+                quote=heading if heading and rank == 1 else ev.units[quote.unit].text if quote else "",
                 score=round(ev.score, 4),
             )
         )
@@ -387,6 +413,13 @@ class ExtractiveAnswerer:
         self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
 
     def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
+        acronym = asked_acronym(question)
+        found = spelled_out(acronym, evidence) if acronym else None
+        if acronym and found:  # "What does YOLO stand for?", where a passage says "YOLO (You Only Look Once)"
+            ev, unit, text, words = found
+            ranked = rank_quotes(question, qvec, evidence, self.weights)
+            citations = make_citations(evidence, [Quote(ev, max(unit, 0), 0.0)], ranked, text if unit < 0 else "")
+            return Draft(f"{stands_for(acronym, words)} [1]", False, citations)
         quotes = supported_quotes(question, qvec, evidence, self.weights)
         if not quotes:
             return Draft(ABSTAIN_TEXT, True, ())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.answerers import ABSTAIN_THRESHOLD, rank_quotes, support, typed_first
+from tutor.answerers import ABSTAIN_THRESHOLD, ranked_support
 from tutor.errors import TutorError
 from tutor.retrieval import MODES, Retriever
 
@@ -167,8 +167,8 @@ def calibrate(tutor, questions: list[EvalQuestion]) -> list[dict]:
     weights = tutor.retriever.bm25
     scores = []
     for q, v, ev in zip(questions, vectors, evidence):
-        quotes = typed_first(q.question, rank_quotes(q.question, v, ev, weights))
-        scores.append((support(q.question, quotes[0] if quotes else None, weights), q.answerable))
+        _, supported = ranked_support(q.question, v, ev, weights)
+        scores.append((supported, q.answerable))
     pos = [s for s, a in scores if not a]
     neg = [s for s, a in scores if a]
     rows = []
