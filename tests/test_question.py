@@ -317,6 +317,24 @@ def test_a_near_tie_goes_to_the_quote_that_holds_the_year_asked_for():
     assert quotes(0.1) == []
 
 
+def test_the_label_a_sentence_sits_under_counts_like_its_own():
+    # "Bakeries: Open at dawn. Heat ovens to 250 degrees." - the second sentence is the bakeries' too.
+    question = "What do bakeries heat ovens to?"
+    text = "Home bakers: Heat ovens to 200 degrees.\nBakeries: Open at dawn. Heat ovens to 250 degrees."
+    units = (
+        Unit("Home bakers: Heat ovens to 200 degrees.", ""),
+        Unit("Open at dawn.", "Bakeries"),
+        Unit("Heat ovens to 250 degrees.", "Bakeries"),
+    )
+    chunk = Chunk("c1", "course.md", "Ovens", text, 0, len(text))
+    # The home bakers' sentence is closer by meaning; the question names the bakeries' label.
+    cosines = [0.5, 0.0, 0.25]
+    vectors = np.array([[c, (1 - c**2) ** 0.5] for c in cosines], dtype=np.float32)
+    evidence = [Evidence(1, chunk, 0.6, 0.6, units, vectors)]
+    ranked = rank_quotes(question, np.array([1.0, 0.0], dtype=np.float32), evidence)
+    assert units[ranked[0].unit].text == "Heat ovens to 250 degrees."
+
+
 def test_a_sentence_takes_the_words_of_its_whole_heading_path():
     # Two passages say the same thing under the same heading; the parent heading tells them apart.
     def evidence(section: str, text: str) -> Evidence:

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from tutor.acronyms import asked_acronym, expansion, stands_for
-from tutor.chunking import LABEL_RE, ROW_SEP, Unit
+from tutor.chunking import LABEL_NAME_RE, LABEL_RE, ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.question import (
     FRAME_TERMS,
@@ -129,6 +129,16 @@ def _label(text: str) -> frozenset[str]:
 def _label_asked(asked: frozenset[str], text: str) -> bool:
     label = _label(text)
     return bool(label) and label <= asked
+
+
+def _field_asked(asked: frozenset[str], unit: Unit) -> bool:
+    """Whether the question names the unit's label ("Success: ..."), or the label it sits under: its
+    paragraph's ("Industry: ... Focuses on wall-clock time.") or a short parent item's ("Training
+    Techniques" over "Adam optimizer")."""
+    if _label_asked(asked, unit.text):
+        return True
+    under = term_set(unit.context) if LABEL_NAME_RE.fullmatch(unit.context) else frozenset()
+    return bool(under) and under <= asked
 
 
 def _numbers(text: str) -> set[str]:
@@ -256,7 +266,7 @@ def rank_quotes(
                 score -= EXCLUDED_PENALTY
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
-            if not why and _label_asked(label_terms, unit.text):
+            if not why and _field_asked(label_terms, unit):
                 score += LABEL_BONUS
             if why and REASON_RE.search(unit.text):
                 score += WHY_BONUS

@@ -24,8 +24,9 @@ CHUNKER_VERSION = "7"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
-# A labelled field ("Success: 95% accuracy"); group 1 is the label.
-LABEL_RE = re.compile(r"^\s*([A-Z][\w-]*(?:\s+[\w-]+){0,2})\s*:\s+(?=\S)")
+# A labelled field ("Success: 95% accuracy"); group 1 is the label, a name of up to three words.
+LABEL_NAME_RE = re.compile(r"[A-Z][\w-]*(?:\s+[\w-]+){0,2}")
+LABEL_RE = re.compile(rf"^\s*({LABEL_NAME_RE.pattern})\s*:\s+(?=\S)")
 MARKER_RE = re.compile(r"^\s*(?:[-*+•◦▪●‣–]|\d{1,3}[.)]|[a-z][.)])\s+")
 ROW_SEP = " — "
 CELL_SPLIT_RE = re.compile(r"; (?=[^:;]{1,40}: )")
