@@ -11,7 +11,7 @@ import pytest
 from tutor.answerers import Evidence, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
-from tutor.question import answer_type, has_answer_type, parse
+from tutor.question import answer_type, has_answer_type, parse, which_kinds
 
 BREAD = """# Baking bread at home
 
@@ -117,6 +117,13 @@ def test_order_and_position():
 def test_what_the_answer_is_compared_with_is_neither_asked_nor_given():
     parts = parse("How do home bakers work compared with bakeries?")
     assert (parts.asked, parts.given, parts.contrast) == ("How do home bakers work", "", "compared with bakeries")
+
+
+def test_what_a_which_question_asks_for_an_instance_of():
+    assert which_kinds("Which storage method keeps bread?") == (
+        frozenset({"storag", "method", "keep"}), frozenset({"storag", "method"}), frozenset({"storag"}))
+    assert which_kinds("Which is the first step?") == ()
+    assert which_kinds("What is bread?") == ()
 
 
 def test_the_asked_for_noun_phrase():
@@ -333,6 +340,24 @@ def test_the_label_a_sentence_sits_under_counts_like_its_own():
     evidence = [Evidence(1, chunk, 0.6, 0.6, units, vectors)]
     ranked = rank_quotes(question, np.array([1.0, 0.0], dtype=np.float32), evidence)
     assert units[ranked[0].unit].text == "Heat ovens to 250 degrees."
+
+
+def test_which_x_prefers_the_items_of_the_list_headed_x():
+    question = "Which storage method suits a small kitchen?"
+
+    def listed(rank: int, section: str, items: list[str], cosines: list[float]) -> Evidence:
+        text = "\n".join(f"- {item}" for item in items)
+        vectors = np.array([[c, (1 - c**2) ** 0.5] for c in cosines], dtype=np.float32)
+        chunk = Chunk(f"c{rank}", "course.md", section, text, 0, len(text))
+        return Evidence(rank, chunk, 0.5, 0.5, tuple(Unit(item, "", True) for item in items), vectors)
+
+    evidence = [
+        listed(1, "Bread › Storage Methods", ["A paper bag", "A freezer"], [0.4, 0.3]),
+        # closer by meaning and words, but a tool, not a storage method
+        listed(2, "Bread › Kitchen Tools", ["A bread tin for small kitchens"], [0.45]),
+    ]
+    ranked = rank_quotes(question, np.array([1.0, 0.0], dtype=np.float32), evidence)
+    assert ranked[0].evidence.units[ranked[0].unit].text == "A paper bag"
 
 
 def test_a_sentence_takes_the_words_of_its_whole_heading_path():

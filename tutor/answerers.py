@@ -28,6 +28,7 @@ from tutor.question import (
     has_answer_type,
     named_place,
     parse,
+    which_kinds,
 )
 from tutor.terms import terms
 
@@ -131,14 +132,17 @@ def _label_asked(asked: frozenset[str], text: str) -> bool:
     return bool(label) and label <= asked
 
 
-def _field_asked(asked: frozenset[str], unit: Unit) -> bool:
+def _field_asked(asked: frozenset[str], unit: Unit, kinds: tuple[frozenset[str], ...], section: str) -> bool:
     """Whether the question names the unit's label ("Success: ..."), or the label it sits under: its
-    paragraph's ("Industry: ... Focuses on wall-clock time.") or a short parent item's ("Training
-    Techniques" over "Adam optimizer")."""
+    paragraph's ("Industry: ... Focuses on wall-clock time."), a short parent item's ("Training
+    Techniques" over "Adam optimizer"), or, for a list item, the heading of its list when the question
+    asks "which" of them ("Which industry challenge ...?" and the list under "Industry Challenges")."""
     if _label_asked(asked, unit.text):
         return True
     under = term_set(unit.context) if LABEL_NAME_RE.fullmatch(unit.context) else frozenset()
-    return bool(under) and under <= asked
+    if under:
+        return under <= asked
+    return unit.item and any(kind <= term_set(section) for kind in kinds)
 
 
 def _numbers(text: str) -> set[str]:
@@ -248,6 +252,7 @@ def rank_quotes(
     why = bool(re.match(r"\s*why\b", parts.asked, re.I))
     excluded = term_set(parts.excluded)
     place = named_place(question)
+    kinds = which_kinds(question)
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -266,7 +271,7 @@ def rank_quotes(
                 score -= EXCLUDED_PENALTY
             if definition and _defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
-            if not why and _field_asked(label_terms, unit):
+            if not why and _field_asked(label_terms, unit, kinds, ev.chunk.section):
                 score += LABEL_BONUS
             if why and REASON_RE.search(unit.text):
                 score += WHY_BONUS

@@ -195,6 +195,22 @@ def parse(question: str) -> QuestionParts:
     )
 
 
+WHICH_RE = re.compile(r"^\s*(?:\w+\s+)?which\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
+
+
+@lru_cache(maxsize=4096)
+def which_kinds(question: str) -> tuple[frozenset[str], ...]:
+    """What a "which X ...?" question may ask for an instance of, as term sets: "Which industry challenge
+    concerns ...?" gives the terms of "industry challenge concerns", "industry challenge" and "industry"
+    (where the noun phrase ends is not known, so each is tried)."""
+    match = WHICH_RE.match(parse(question).asked)
+    words = match.group(1).split() if match else []
+    if not words or words[0].lower() in STOPWORDS:
+        return ()
+    kinds = (frozenset(terms(" ".join(words[:n]))) - FRAME_TERMS for n in range(len(words), 0, -1))
+    return tuple(kind for kind in kinds if kind)
+
+
 # A given clause that says where to look ("In the key takeaways, ...", "... according to the
 # comparison of publication versus deployment"); the words that name a kind of place do not count.
 PLACE_RE = re.compile(r"^\s*(?:in|according to|under|within|from)\b", re.I)
