@@ -11,7 +11,7 @@ import pytest
 from tutor.answerers import Evidence, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
-from tutor.question import answer_type, has_answer_type, parse, which_kinds
+from tutor.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
 
 BREAD = """# Baking bread at home
 
@@ -117,6 +117,17 @@ def test_order_and_position():
 def test_what_the_answer_is_compared_with_is_neither_asked_nor_given():
     parts = parse("How do home bakers work compared with bakeries?")
     assert (parts.asked, parts.given, parts.contrast) == ("How do home bakers work", "", "compared with bakeries")
+
+
+def test_the_place_a_question_says_to_look_in():
+    assert named_place("In the key takeaways, what matters?") == Place(frozenset({"key", "takeaway"}))
+    assert named_place("What matters, according to the conclusion?") == Place(frozenset({"conclusion"}))
+    assert named_place("What matters?") == Place()
+    table = named_place("According to the comparison table, how long do projects take?")
+    assert table == Place(frozenset({"comparison"}), table=True)
+    # a table is a passage with table rows: a heading that only shares the word is not it
+    assert table.holds(frozenset({"detailed", "comparison"}), has_table=True)
+    assert not table.holds(frozenset({"detailed", "comparison"}), has_table=False)
 
 
 def test_what_a_which_question_asks_for_an_instance_of():

@@ -258,6 +258,7 @@ def rank_quotes(
         if not ev.units:
             continue
         cosines = ev.unit_vectors @ qvec
+        has_table = any(ROW_SEP in u.text for u in ev.units)
         # The steps the question names are where to count from, never the answer.
         ordered = _order_target(parts, ev, weights) if parts.order or parts.between else None
         anchors, target = ordered or ((), None)
@@ -281,7 +282,7 @@ def rank_quotes(
                 score += ORDER_BONUS
             if i in anchors:
                 score -= ORDER_BONUS
-            if place and place <= term_set(ev.chunk.section):
+            if place.holds(term_set(ev.chunk.section), has_table):
                 score += PLACE_BONUS
             quotes.append(Quote(ev, i, score))
     quotes.sort(key=lambda q: -q.score)

@@ -214,15 +214,31 @@ def which_kinds(question: str) -> tuple[frozenset[str], ...]:
 # A given clause that says where to look ("In the key takeaways, ...", "... according to the
 # comparison of publication versus deployment"); the words that name a kind of place do not count.
 PLACE_RE = re.compile(r"^\s*(?:in|according to|under|within|from)\b", re.I)
-PLACE_WORDS = frozenset(terms("section part chapter list table example examples described"))
+PLACE_WORDS = frozenset(terms("section part chapter list example examples described"))
+TABLE_TERMS = frozenset(terms("table tables"))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a question says to look: words of a heading path, and whether the place is a table."""
+
+    words: frozenset[str] = frozenset()
+    table: bool = False
+
+    def holds(self, heading: frozenset[str], has_table: bool) -> bool:
+        """Whether a passage with these heading terms (and a table or not) is the place. "According to the
+        comparison table" is a table: a passage under "Detailed Comparison" without one is not it."""
+        return bool(self.words) and self.words <= heading and (has_table or not self.table)
 
 
 @lru_cache(maxsize=4096)
-def named_place(question: str) -> frozenset[str]:
-    """The content terms of the place a question says to look in, to be found in a passage's heading
-    path; none when it names no place."""
+def named_place(question: str) -> Place:
+    """The place a question says to look in; empty when it names none."""
     given = parse(question).given
-    return frozenset(terms(given)) - PLACE_WORDS if PLACE_RE.match(given) else frozenset()
+    if not PLACE_RE.match(given):
+        return Place()
+    words = frozenset(terms(given))
+    return Place(words - PLACE_WORDS - TABLE_TERMS, bool(words & TABLE_TERMS))
 
 
 # ---------------------------------------------------------------- the kind of answer asked for

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tutor.chunking import ROW_SEP
 from tutor.errors import TutorError
-from tutor.question import answer_type, has_answer_type, named_place
+from tutor.question import Place, answer_type, has_answer_type, named_place
 from tutor.store import Store, passage_text
 from tutor.terms import terms
 
@@ -78,6 +79,7 @@ class Retriever:
         self.bm25 = BM25([passage_text(c) for c in store.chunks])
         self._typed: dict[str, np.ndarray] = {}  # answer type -> which passages hold one
         self._headings = [frozenset(terms(c.section)) for c in store.chunks]
+        self._tables = {int(store.unit_chunk[i]) for i, u in enumerate(store.units) if ROW_SEP in u.text}
 
     def embed(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, batch_size=64)
@@ -119,9 +121,9 @@ class Retriever:
             )
         return self._typed[kind]
 
-    def _under(self, place: frozenset[str]) -> np.ndarray:
-        """Which passages sit under a heading that names every term of `place`."""
-        return np.array([place <= heading for heading in self._headings], dtype=np.float32)
+    def _in(self, place: Place) -> np.ndarray:
+        """Which passages are the place a question names."""
+        return np.array([place.holds(h, i in self._tables) for i, h in enumerate(self._headings)], dtype=np.float32)
 
     def _rank(self, question: str, dense: np.ndarray, k: int) -> list[Hit]:
         if self.mode == "dense":
@@ -133,8 +135,8 @@ class Retriever:
             else:
                 fused = dense + LEXICAL_WEIGHT * lexical / max(float(lexical.max()), 1e-9)
         place = named_place(question)
-        if place and self.mode != "bm25":
-            fused = fused + PLACE_WEIGHT * self._under(place)
+        if place.words and self.mode != "bm25":
+            fused = fused + PLACE_WEIGHT * self._in(place)
         kind = answer_type(question)
         if kind is not None and kind != "name" and self.mode != "bm25":  # most passages have a capital
             fused = fused + TYPE_BONUS * self._holding(kind)
