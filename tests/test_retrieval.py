@@ -23,6 +23,8 @@ def test_bm25_ranks_the_document_with_the_rare_term_first():
     bm25 = BM25(["neural networks learn", "model drift degrades performance", "networks of roads"])
     assert int(np.argmax(bm25.scores("What is drift?"))) == 1
     assert terms("the first Models") == ["1", "model"]
+    # a decimal is one term: "a 4.0 scale" has nothing in common with "a 0.6% gain"
+    assert terms("a 4.0 scale") == ["4.0", "scal"] and not set(terms("a 4.0 scale")) & set(terms("a 0.6% gain"))
 
 
 @pytest.mark.parametrize(

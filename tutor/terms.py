@@ -15,7 +15,8 @@ STOPWORDS = frozenset(
     will with would you your yours s t don let lets tell explain describe name list give mention according
     article text course material""".split()
 )
-TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+# A decimal ("4.0", "0.6") is one token, or "4.0" and "0.6%" would share the term "0".
+TOKEN_RE = re.compile(r"\d+(?:\.\d+)+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 
 ORDINALS = {
