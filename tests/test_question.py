@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from tutor.answerers import Evidence, rank_quotes, supported_quotes
+from tutor.answerers import Evidence, Quote, expand_quote, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
 from tutor.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
@@ -369,6 +369,19 @@ def test_which_x_prefers_the_items_of_the_list_headed_x():
     ]
     ranked = rank_quotes(question, np.array([1.0, 0.0], dtype=np.float32), evidence)
     assert ranked[0].evidence.units[ranked[0].unit].text == "A paper bag"
+
+
+def test_a_later_sentence_of_a_labelled_paragraph_is_answered_with_the_field_from_its_start():
+    text = "Bakeries: Open at dawn. Heat ovens to 250 degrees.\n- Tools\n  - A peel"
+    units = (
+        Unit("Bakeries: Open at dawn.", ""),
+        Unit("Heat ovens to 250 degrees.", "Bakeries"),
+        Unit("Tools", "", True),
+        Unit("A peel", "Tools", True),
+    )
+    evidence = Evidence(1, Chunk("c1", "course.md", "Ovens", text, 0, len(text)), 0.6, 0.6, units, np.zeros((4, 2)))
+    assert expand_quote(Quote(evidence, 1, 1.0)) == "Bakeries: Open at dawn. Heat ovens to 250 degrees."
+    assert expand_quote(Quote(evidence, 3, 1.0)) == "Tools: A peel"  # a nested item names its parent
 
 
 def test_a_sentence_takes_the_words_of_its_whole_heading_path():

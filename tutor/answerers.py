@@ -357,7 +357,8 @@ def supported_quotes(
 
 def expand_quote(quote: Quote) -> str:
     """The answer text for a quote: a table cell brings its whole row, a nested item names its parent,
-    and a lead-in ("Researchers aim to:") or a parent item brings the items it introduces."""
+    a lead-in ("Researchers aim to:") or a parent item brings the items it introduces, and a later
+    sentence of a labelled paragraph brings the field from its start ("Reality: A. B.")."""
     units = quote.evidence.units
     unit = units[quote.unit]
     if ROW_SEP in unit.text:
@@ -374,6 +375,12 @@ def expand_quote(quote: Quote) -> str:
         follow = [u.text for u in units[quote.unit + 1 :] if u.context == unit.text][:MAX_ANSWER_ITEMS]
     if follow:
         return f"{unit.text.rstrip().rstrip(':')}: " + "; ".join(f.rstrip(".") for f in follow) + "."
+    if unit.context and not unit.item:  # a later sentence of a labelled paragraph: the field from its start
+        lead = quote.unit
+        while lead > 0 and units[lead - 1].context == unit.context and not units[lead - 1].item:
+            lead -= 1
+        if lead > 0 and units[lead - 1].text.startswith(f"{unit.context}:"):
+            return " ".join(u.text for u in units[lead - 1 : quote.unit + 1])
     if unit.context:
         return f"{unit.context.rstrip(':')}: {unit.text}"
     return unit.text
