@@ -335,6 +335,21 @@ def test_a_near_tie_goes_to_the_quote_that_holds_the_year_asked_for():
     assert quotes(0.1) == []
 
 
+def test_a_year_far_behind_answers_when_its_passage_names_what_the_question_names():
+    question = "In what year was the Mill Street bakery opened?"
+    units = (Unit("The founders of bakeries are often millers.", ""), Unit("It opened in 1998.", ""))
+    vectors = np.array([[0.6, 0.8], [0.1, (1 - 0.1**2) ** 0.5]], dtype=np.float32)
+
+    def answer(section: str) -> list[str]:
+        text = "The founders of bakeries are often millers. It opened in 1998."
+        evidence = [Evidence(1, Chunk("c1", "course.md", section, text, 0, len(text)), 0.6, 0.6, units, vectors)]
+        ranked = supported_quotes(question, np.array([1.0, 0.0], dtype=np.float32), evidence)
+        return [units[q.unit].text for q in ranked]
+
+    assert answer("Bakeries › The Mill Street bakery")[0] == "It opened in 1998."
+    assert answer("Bakeries › Opening hours") == []  # a year, but of something the question does not name
+
+
 def test_the_label_a_sentence_sits_under_counts_like_its_own():
     # "Bakeries: Open at dawn. Heat ovens to 250 degrees." - the second sentence is the bakeries' too.
     question = "What do bakeries heat ovens to?"

@@ -26,6 +26,7 @@ from tutor.question import (
     QuestionParts,
     answer_type,
     has_answer_type,
+    named_in,
     named_place,
     parse,
     which_kinds,
@@ -314,12 +315,26 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
 def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
     """`quotes` with the first that holds the year or count asked for moved to the front, if it scores
     nearly as well as the best (a quote that lacks it cannot answer; one far behind answers something
-    else)."""
-    if quotes and answer_type(question) in REQUIRED_TYPES:
-        near = (i for i, q in enumerate(quotes) if q.score >= SECOND_QUOTE_RATIO * quotes[0].score)
-        typed = next((i for i in near if answer_type_found(question, quote_text(quotes[i]))), 0)
-        quotes = [quotes[typed], *quotes[:typed], *quotes[typed + 1 :]]
-    return quotes
+    else). A year further behind still answers when the quote and its heading name everything the
+    question names: "When was the Transformer proposed?" and "... Transformers: Proposed in 2017"."""
+    kind = answer_type(question)
+    if not quotes or kind not in REQUIRED_TYPES:
+        return quotes
+    near = (i for i, q in enumerate(quotes) if q.score >= SECOND_QUOTE_RATIO * quotes[0].score)
+    typed = next((i for i in near if answer_type_found(question, quote_text(quotes[i]))), None)
+    names = named_in(question) if kind == "year" else frozenset()
+    if typed is None and names:
+        typed = next(
+            (
+                i
+                for i, q in enumerate(quotes)
+                if names <= term_set(f"{q.evidence.chunk.section} {quote_text(q)}")
+                and answer_type_found(question, quote_text(q))
+            ),
+            None,
+        )
+    typed = typed or 0
+    return [quotes[typed], *quotes[:typed], *quotes[typed + 1 :]]
 
 
 def spelled_out(acronym: str, evidence: list[Evidence]) -> tuple[Evidence, int, str, str] | None:

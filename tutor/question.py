@@ -345,6 +345,17 @@ def _measures_other(text: str, things: frozenset[str]) -> bool:
     return True
 
 
+# A capitalised word that does not start a sentence (or follow a label's colon): a name.
+NAME_RE = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+")
+
+
+@lru_cache(maxsize=4096)
+def named_in(question: str) -> frozenset[str]:
+    """The terms of the names a question uses ("When was the Transformer proposed?" gives
+    {"transformer"})."""
+    return frozenset(t for word in NAME_RE.findall(question.strip()) for t in terms(word))
+
+
 def has_answer_type(kind: str, text: str, question: str) -> bool:
     """Whether `text` holds an answer of the kind; a name must be one the question does not already use,
     and a number must count or measure what the question asks about ("200 epochs" does not say how
@@ -356,7 +367,7 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
         # the one the question names are its siblings, not an answer about it.
         text = EXAMPLES_GROUP_RE.sub(lambda m: "" if asked & set(terms(m.group(0))) else m.group(0), text)
         # "GPUs", "CNNs": a plural is a kind of thing, not somebody's name.
-        names = [w for w in re.findall(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z]+", text) if not PLURAL_ACRONYM_RE.match(w)]
+        names = [w for w in NAME_RE.findall(text) if not PLURAL_ACRONYM_RE.match(w)]
         return any(stem(w.lower()) not in asked for w in names + PEOPLE_RE.findall(text))
     if kind == "number" and (things := counted(question)) and not things & set(terms(text)):
         return False
