@@ -453,7 +453,7 @@ class ExtractiveAnswerer:
     def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
         acronym = asked_acronym(question)
         found = spelled_out(acronym, evidence) if acronym else None
-        if acronym and found:  # "What does YOLO stand for?", where a passage says "YOLO (You Only Look Once)"
+        if found:  # "What does YOLO stand for?", where a passage says "YOLO (You Only Look Once)"
             ev, unit, text, words = found
             ranked = rank_quotes(question, qvec, evidence, self.weights)
             citations = make_citations(evidence, [Quote(ev, max(unit, 0), 0.0)], ranked, text if unit < 0 else "")
