@@ -70,7 +70,7 @@ def test_ask_many_reports_a_bad_question_and_answers_the_rest(tutor):
 def test_covers_applies_the_same_abstention_rule_as_ask(tutor):
     questions = [
         "What is model drift?", "What is the capital city of France?", "What are the industry goals?",
-        "What does YOLO stand for?", "What does LSTM stand for?",  # spelled out in a heading; never
+        "What does YOLO stand for?", "What does LSTM stand for?",  # YOLO is spelled out in a heading, LSTM nowhere
     ]
     assert tutor.covers(questions) == [not a.abstained for a in tutor.ask_many(questions)]
     assert tutor.covers(questions)[3:] == [True, False]
