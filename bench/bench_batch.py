@@ -1,6 +1,6 @@
 """Benchmark `tutor batch` against answering the same questions one by one, in the same run.
 
-1,000 questions (eval/questions.jsonl repeated, each with its own id), extractive, on the CPU.
+1,000 questions (eval/questions/questions.jsonl repeated, each with its own id), extractive, on the CPU.
 Batched: `run_batch`, the code path of `tutor batch` (process start excluded), into a JSON-lines file.
 One by one: `Tutor.ask` for each question. Prints questions/s for both (wall clock and CPU time, since
 other work on the machine slows the wall clock), the ratio, where the batched time goes, and peak RSS.
@@ -103,7 +103,7 @@ def main() -> None:
 
     import torch
 
-    base = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open(encoding="utf-8")]
+    base = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions" / "questions.jsonl").open(encoding="utf-8")]
     questions = [base[i % len(base)] for i in range(opts.n)]
     print(f"{opts.n} questions ({len(base)} distinct, each with its own id), extractive, CPU; "
           f"{os.cpu_count()} cores, torch {torch.get_num_threads()} threads, "

@@ -34,7 +34,7 @@ def percentile(values, p):
 
 
 def main() -> None:
-    questions = load_questions(ROOT / "eval" / "questions.jsonl")
+    questions = load_questions(ROOT / "eval" / "questions" / "questions.jsonl")
     answerable = [q for q in questions if q.answerable]
     work = Path(tempfile.mkdtemp(prefix="tutor-bench-"))
     corpus, index = work / "corpus", work / "index"

@@ -7,7 +7,7 @@ It starts `python -m tutor chat --host 127.0.0.1 --port <free port>`, waits (bou
 asks every question once from a single client (the baseline: its latency, and which questions the
 tutor answers with their expected evidence), then runs the concurrent clients through gradio_client's
 `/ask` endpoint (the answer JSON of `Answer.to_dict()`). Every request must come back without an
-error and with its first citation holding the question's expected evidence (eval/questions.jsonl);
+error and with its first citation holding the question's expected evidence (eval/questions/questions.jsonl);
 questions the baseline itself misses are left out and listed, so a failure here is about load, not
 accuracy. It prints p50/p95 latency under load against the single-client baseline, throughput, errors,
 and the server's resident memory before the load, after each round and after the last request.
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20, help="concurrent API clients (default: 20)")
     parser.add_argument("--per-client", type=int, default=25, help="questions each client asks a round (default: 25)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (default: 2, i.e. 1,000 requests)")
-    parser.add_argument("--questions", default=str(ROOT / "eval" / "questions.jsonl"), help="question set (JSONL)")
+    parser.add_argument("--questions", default=str(ROOT / "eval" / "questions" / "questions.jsonl"), help="question set (JSONL)")
     parser.add_argument("--corpus", help="course folder for the server (default: its own default)")
     parser.add_argument("--index", help="index folder for the server (default: its own default)")
     parser.add_argument("--start-timeout", type=float, default=240, help="seconds to wait for the server to serve")

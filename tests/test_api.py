@@ -83,7 +83,7 @@ def test_calibration_scores_questions_the_way_ask_answers_them(tutor):
     from tutor.answerers import ABSTAIN_THRESHOLD
     from tutor.evaluation import calibrate, load_questions
 
-    questions = load_questions(Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl")
+    questions = load_questions(Path(__file__).resolve().parent.parent / "eval" / "questions" / "questions.jsonl")
     at_threshold = next(r for r in calibrate(tutor, questions) if r["threshold"] == ABSTAIN_THRESHOLD)
     declined = [a.abstained for a in tutor.ask_many([q.question for q in questions])]
     answerable = [d for d, q in zip(declined, questions) if q.answerable]

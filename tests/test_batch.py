@@ -273,7 +273,7 @@ def test_resume_when_everything_is_done_answers_nothing(tmp_path, tutor, capsys)
 def start_batch(corpus_dir, index_dir, tmp_path, sigint=signal.SIG_DFL):
     """A real `tutor batch` process over 300 questions, started with SIGINT handled as `sigint`, once it
     has written its first answers."""
-    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open()]
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions" / "questions.jsonl").open()]
     source = tmp_path / "many.jsonl"
     with open(source, "w", encoding="utf-8") as f:
         for n in range(300):

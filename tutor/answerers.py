@@ -35,7 +35,7 @@ from tutor.terms import terms
 
 ABSTAIN_TEXT = "The course material does not cover this question."
 
-# Calibrated with `tutor eval --calibrate` on eval/questions.jsonl (see README, "Evaluation").
+# Calibrated with `tutor eval --calibrate` on eval/questions/questions.jsonl (see README, "Evaluation").
 ABSTAIN_THRESHOLD = 0.40
 LEXICAL_WEIGHT = 0.6  # how much word overlap with the question adds to a unit's cosine similarity
 PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of its units

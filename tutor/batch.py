@@ -425,9 +425,9 @@ def run_batch(args, tutor=None) -> int:
     todo = [r for r in rows if r.id not in done]
     summary = Summary(skipped=len(rows) - len(todo))
     if tutor is None:
-        from tutor.cli import _load
+        from tutor.loading import load_from_args
 
-        tutor = _load(args)
+        tutor = load_from_args(args)
     from tqdm import tqdm
 
     started = time.perf_counter()

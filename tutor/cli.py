@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tutor.errors import TutorError
+from tutor.loading import load_from_args
 
 EPILOG = """examples:
   tutor ask "What is model drift?"
@@ -79,33 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(chat)
 
     ev = sub.add_parser("eval", help="score the tutor on a question set", description="Score answer quality.")
-    ev.add_argument("file", nargs="?", help="question set (default: the project's eval/questions.jsonl)")
+    ev.add_argument("file", nargs="?", help="question set (default: the project's eval/questions/questions.jsonl)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--calibrate", action="store_true", help="also print abstention rates per threshold")
     _common(ev)
     return parser
 
 
-def _load(args, **kwargs):
-    from tutor.core import Tutor
-
-    tutor = Tutor.load(
-        args.corpus,
-        args.index,
-        generator=getattr(args, "generator", None),
-        device=args.device,
-        top_k=getattr(args, "top_k", 3),
-        backend=getattr(args, "backend", "auto"),
-        **kwargs,
-    )
-    for note in tutor.notes:
-        print(f"note: {note}", file=sys.stderr)
-    return tutor
-
-
 def cmd_ask(args) -> int:
     # One question in a fresh process: the NumPy encoder answers it without importing torch.
-    tutor = _load(args, embedding_engine="numpy" if args.device in (None, "auto", "cpu") else "auto",
+    tutor = load_from_args(args, embedding_engine="numpy" if args.device in (None, "auto", "cpu") else "auto",
                   progress=sys.stderr.isatty())
     answer = tutor.ask(args.question)
     if args.json:
@@ -152,9 +136,9 @@ def cmd_eval(args) -> int:
     from tutor import config
     from tutor.evaluation import calibrate, compare_retrieval, evaluate, format_report, load_questions
 
-    path = Path(args.file) if args.file else config.PROJECT_ROOT / "eval" / "questions.jsonl"
+    path = Path(args.file) if args.file else config.PROJECT_ROOT / "eval" / "questions" / "questions.jsonl"
     questions = load_questions(path)
-    tutor = _load(args)
+    tutor = load_from_args(args)
     report = evaluate(tutor, questions)
     modes = compare_retrieval(tutor, questions)
     if args.json:

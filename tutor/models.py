@@ -36,10 +36,13 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None  # 1-based page, for documents that have pages (PDF)
 
 
 @dataclass(frozen=True)
 class Citation:
+    """A passage the answer quotes; `quote` is always a verbatim substring of `text`."""
+
     rank: int
     chunk_id: str
     source: str
@@ -47,9 +50,16 @@ class Citation:
     text: str
     quote: str
     score: float
+    page: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# How a question was read; each form has its own answer shape (see tutor/answering/).
+FORMS = (
+    "definition", "factoid", "list", "comparison", "explanation", "procedure", "multipart", "overview", "smalltalk",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,11 @@ class Answer:
     latency_ms: float = 0.0
     id: str | None = None
     error: str | None = None
+    # Added fields (the schema only grows):
+    form: str | None = None  # one of FORMS
+    interpreted_as: str | None = None  # the question as answered, when a follow-up was rewritten against the conversation
+    also_retrieved: tuple[Citation, ...] = ()  # passages retrieved but not quoted: never citations, no quote
+    highlights: tuple[str, ...] = ()  # substrings of `text` that answer (a year, number, name, term): shown bold
 
     def to_dict(self) -> dict:
         return {
@@ -73,4 +88,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "latency_ms": round(self.latency_ms, 2),
             "error": self.error,
+            "form": self.form,
+            "interpreted_as": self.interpreted_as,
+            "also_retrieved": [c.to_dict() for c in self.also_retrieved],
+            "highlights": list(self.highlights),
         }

@@ -396,10 +396,10 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 def serve(args) -> int:
     """`tutor chat`: load the tutor once, print the address, serve until interrupted."""
-    from tutor.cli import _load
+    from tutor.loading import load_from_args
 
     auth = parse_auth(getattr(args, "auth", None))  # before the slow part: a typo fails at once
-    tutor = _load(args)
+    tutor = load_from_args(args)
     app = build_app(tutor, generator=getattr(args, "generator", None))
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and auth is None:
