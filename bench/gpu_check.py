@@ -33,7 +33,7 @@ QUESTIONS = [
 
 def answerable_prompts(tutor, questions: list[str]) -> list[list[int]]:
     """The prompts the tutor's answerer builds for the questions it does not abstain on."""
-    from tutor.answerers import ABSTAIN_THRESHOLD, rank_quotes, support
+    from tutor.answering.rank import ABSTAIN_THRESHOLD, rank_quotes, support
 
     vectors, evidence = tutor._retrieve(questions, None)
     prompts = []
@@ -101,7 +101,7 @@ def tiny_model_check(work: Path, cuda: bool) -> bool:
         import ctranslate2
 
         if ctranslate2.get_cuda_device_count() > 0:
-            from tutor.generation import Seq2SeqAnswerer, resolve_checkpoint
+            from tutor.answering.seq2seq import Seq2SeqAnswerer, resolve_checkpoint
 
             ct2 = Seq2SeqAnswerer.load(resolve_checkpoint(str(tiny)), device="cuda", backend="ctranslate2",
                                        index_dir=index, compute_type="float32")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.acronyms import asked_acronym, expansion, stands_for
+from tutor.answering.acronyms import asked_acronym, expansion, stands_for
 
 
 @pytest.mark.parametrize(

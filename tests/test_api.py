@@ -80,7 +80,7 @@ def test_covers_applies_the_same_abstention_rule_as_ask(tutor):
 def test_calibration_scores_questions_the_way_ask_answers_them(tutor):
     # `tutor eval --calibrate` must rank and retrieve exactly as answering does, or the threshold it
     # suggests is calibrated on something else.
-    from tutor.answerers import ABSTAIN_THRESHOLD
+    from tutor.answering.rank import ABSTAIN_THRESHOLD
     from tutor.evaluation import calibrate, load_questions
 
     questions = load_questions(Path(__file__).resolve().parent.parent / "eval" / "questions" / "questions.jsonl")

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from tutor import TutorError
-from tutor.answerers import ABSTAIN_TEXT, ExtractiveAnswerer
+from tutor.answering.rank import ABSTAIN_TEXT, ExtractiveAnswerer
 from tutor.core import Tutor, resolve_answerer
-from tutor.generation import (
+from tutor.answering.seq2seq import (
     UNTRACED_NOTE,
     Seq2SeqAnswerer,
     ct2_cache_dir,
@@ -77,7 +77,7 @@ def evidence_for(tutor: Tutor, question: str):
 
 def prompt_ids(answerer: Seq2SeqAnswerer, tutor: Tutor, question: str) -> list[int]:
     """The prompt the answerer builds for `question`, as answer() builds it."""
-    from tutor.answerers import rank_quotes
+    from tutor.answering.rank import rank_quotes
 
     question, qvec, evidence = evidence_for(tutor, question)
     return answerer.build_prompt(question, evidence, rank_quotes(question, qvec, evidence)).ids
@@ -163,7 +163,7 @@ def test_cli_reports_a_bad_generator_in_one_line(corpus_dir, index_dir, tmp_path
 
 def test_cuda_without_cuda_is_a_clear_error(corpus_dir, index_dir, tiny_dir):
     from tutor.embeddings import cuda_available
-    from tutor.generation import TransformersEngine, load_tokenizer
+    from tutor.answering.seq2seq import TransformersEngine, load_tokenizer
 
     if cuda_available():
         pytest.skip("this machine has CUDA")
@@ -186,7 +186,7 @@ def test_gpu_precision_is_bfloat16_or_float32_never_float16(monkeypatch, bf16):
 
 
 def test_prompt_fits_the_input_limit_and_keeps_the_best_evidence(seq2seq_tutor):
-    from tutor.answerers import rank_quotes
+    from tutor.answering.rank import rank_quotes
 
     question, qvec, evidence = evidence_for(seq2seq_tutor, DRIFT)
     answerer: Seq2SeqAnswerer = seq2seq_tutor.answerer
@@ -334,7 +334,7 @@ def test_cli_ask_answers_with_the_seq2seq_model(corpus_dir, index_dir, tiny_dir)
 
 
 def test_backend_choice_and_the_fallback_when_the_fast_path_cannot_be_used(tiny_dir, tmp_path):
-    from tutor.generation import choose_backend
+    from tutor.answering.seq2seq import choose_backend
 
     assert choose_backend("auto", "cpu") == "ctranslate2"  # installed here, as `pip install tutor[fast]` does
     assert choose_backend("auto", "cuda") == "transformers"

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from tutor.answerers import Evidence, Quote, expand_quote, rank_quotes, supported_quotes
+from tutor.answering.rank import Evidence, Quote, expand_quote, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
-from tutor.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
+from tutor.answering.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
 
 BREAD = """# Baking bread at home
 

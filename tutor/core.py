@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from tutor import config
-from tutor.answerers import Draft, Evidence, supported_quotes
+from tutor.answering.rank import Draft, Evidence, supported_quotes
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
-from tutor.followup import contextualize
+from tutor.answering.followup import contextualize
 from tutor.models import Answer
-from tutor.question import parse as parse_question
+from tutor.answering.question import parse as parse_question
 from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
 
@@ -262,6 +262,6 @@ def _with_id(answer: Answer, id_: str) -> Answer:
 
 def resolve_answerer(spec: str, device: str, backend: str, index_dir: Path):
     """The answerer for a --generator value, and notes that say once which one answers and why."""
-    from tutor.generation import load_answerer
+    from tutor.answering.seq2seq import load_answerer
 
     return load_answerer(spec, device, backend, index_dir)

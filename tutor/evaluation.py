@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.answerers import ABSTAIN_THRESHOLD, ranked_support
+from tutor.answering.rank import ABSTAIN_THRESHOLD, ranked_support
 from tutor.errors import TutorError
 from tutor.retrieval import MODES, Retriever
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutor.answerers import (
+from tutor.answering.rank import (
     ABSTAIN_TEXT,
     Draft,
     Evidence,

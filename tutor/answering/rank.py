@@ -16,10 +16,10 @@ from typing import Protocol
 
 import numpy as np
 
-from tutor.acronyms import asked_acronym, expansion, stands_for
+from tutor.answering.acronyms import asked_acronym, expansion, stands_for
 from tutor.chunking import LABEL_NAME_RE, LABEL_RE, ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
-from tutor.question import (
+from tutor.answering.question import (
     FRAME_TERMS,
     REQUIRED_TYPES,
     SEQUENCE_TERMS,
