@@ -1,10 +1,19 @@
 """Make a follow-up question stand on its own, using the conversation before it.
 
-"And in industry?" after "What is the primary goal in academia?" means "What is the primary goal
-in industry?". An elliptical follow-up (it starts with "and", "what about", "how about", or is a
-bare phrase of a few words) takes the previous question and swaps in the new phrase: in place of
-the previous question's phrase after the same preposition, or of its last prepositional phrase.
-Anything else is a full question and is used as it stands.
+A complete question is taken as it stands, however short ("What is drift?", "Define ROI"). Only two
+kinds of turn are read against the previous question:
+
+- elliptical: it opens with "and", "but", "what about", "how about" … and is not a full question of its
+  own, or it is a bare phrase with no question word ("In industry?"). The new phrase takes the place of
+  the previous question's phrase after the same preposition, or of its last prepositional phrase:
+  "And in industry?" after "What is the primary goal in academia?" is "What is the primary goal in
+  industry?". A bare "Why?" or "How so?" asks it of the previous question.
+- referring: it points back with a pronoun ("How do academics deal with it?", "Why does that
+  matter?"). The pronoun is replaced by the previous question's subject where the previous question
+  names one plainly ("What is model drift?" gives "model drift"); otherwise the previous question is
+  added as what the new one is about.
+
+Greetings and thanks are never a topic: a follow-up after "Thanks!" refers to the last real question.
 """
 
 from __future__ import annotations
@@ -12,11 +21,37 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tutor.answering.forms import is_smalltalk
+
 LEAD_RE = re.compile(r"^\s*(?:and|but|also|so|ok(?:ay)?|what about|how about|what of|and what about)\b[\s,]*", re.I)
 PREPOSITIONS = ("in", "for", "at", "on", "of", "about", "with", "from", "to", "among", "between", "by")
-QUESTION_WORDS = re.compile(r"^\s*(what|why|how|who|whom|which|when|where|is|are|do|does|did|can|could|should)\b", re.I)
-
-
+_AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
+QUESTION_START_RE = re.compile(
+    rf"^\s*(?:(?:what|why|how|who|whom|whose|which|when|where)\b|{_AUX}\b|(?:define|explain|describe|list|name|"
+    r"give|summari[sz]e|compare|tell|show)\b)",
+    re.I,
+)
+BARE_WH_RE = re.compile(
+    rf"^\s*(?:why|how|how\s+so|how\s+come|why\s+not|in\s+what\s+way|what\s+for)"
+    rf"(?:\s+{_AUX}\s+(?:that|this|it|so))?\s*\??\s*$",
+    re.I,
+)
+# A pronoun that points back out of the question ("deal with it", "why does that matter").
+# "that" or "this" before a noun is a determiner ("that model"), and "that" after a noun a relative
+# ("the model that drifts"): only the pronoun uses count.
+REFERRING_RE = re.compile(
+    r"\b(?:it|its|they|them|their|theirs|these|those|he|she|him|her|his)\b"
+    rf"|(?:^|\b(?:{_AUX}|about|with|of|for|on|by|from|to|does|do|did|why|how|what|explain|describe)\s+)(?:that|this)"
+    r"(?=\s*(?:[?.!,]|$|\s+(?:matter|mean|work|happen|help|differ|affect|compare|change|lead|cause)s?\b))",
+    re.I,
+)
+# "What is X?", "Define X", "What does X mean?", "Explain X": where a question names its subject plainly.
+SUBJECT_RES = (
+    re.compile(rf"^\s*(?:what|who)\s+{_AUX}\s+(?:an?\s+|the\s+)?(?P<s>[^?,]+?)\s*\??\s*$", re.I),
+    re.compile(r"^\s*(?:define|explain|describe)\s+(?:an?\s+|the\s+)?(?P<s>[^?,]+?)\s*[?.!]?\s*$", re.I),
+    re.compile(rf"^\s*(?:what|how)\s+{_AUX}\s+(?P<s>[^?,]+?)\s+(?:mean|work|do)\s*\??\s*$", re.I),
+    re.compile(r"^\s*tell\s+me\s+about\s+(?:an?\s+|the\s+)?(?P<s>[^?,]+?)\s*[?.!]?\s*$", re.I),
+)
 MAX_TURNS = 8  # a follow-up refers to the last few questions; older turns cannot change its meaning
 MAX_TURN_CHARS = 2000
 
@@ -25,7 +60,8 @@ def previous_questions(history: Sequence | None) -> list[str]:
     """User turns from a history given as strings, (user, assistant) pairs, or role/content messages.
 
     Only the last MAX_TURNS are kept, each cut to MAX_TURN_CHARS and made encodable (a lone surrogate
-    from undecodable input becomes "?"), since a history arrives from outside, unchecked."""
+    from undecodable input becomes "?"), since a history arrives from outside, unchecked. Greetings and
+    thanks are left out: they are never what a follow-up refers to."""
     out: list[str] = []
     for turn in history or ():
         if isinstance(turn, str):
@@ -36,31 +72,65 @@ def previous_questions(history: Sequence | None) -> list[str]:
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
             out.append(turn[0])
     out = [q[:MAX_TURN_CHARS].encode("utf-8", "replace").decode("utf-8") for q in out[-MAX_TURNS:]]
-    return [q for q in out if q.strip()]
+    return [q for q in out if q.strip() and not is_smalltalk(q)]
 
 
-def contextualize(question: str, history: Sequence | None) -> str:
-    """The question rewritten to stand alone, or unchanged when it already does (or there is no history)."""
-    previous = previous_questions(history)
-    if not previous:
-        return question
-    lead = LEAD_RE.match(question)
-    rest = (question[lead.end() :] if lead else question).strip().rstrip("?.! ").strip()
-    if not rest:
-        return question
-    full_question = QUESTION_WORDS.match(rest) and len(rest.split()) > 3
-    elliptical = (lead or len(rest.split()) <= 3) and not full_question
-    if not elliptical:
-        return question
-    base = contextualize(previous[-1], previous[:-1]).strip().rstrip("?.! ")
-    if QUESTION_WORDS.match(rest):
-        return f"{base}? {question}"  # "Why?", "How so?": ask it about the previous question
+def subject(question: str) -> str | None:
+    """The thing a question is plainly about ("What is model drift?" gives "model drift"), if it says."""
+    for pattern in SUBJECT_RES:
+        if found := pattern.match(question):
+            return found.group("s").strip()
+    return None
+
+
+def _swap(base: str, rest: str) -> str:
+    """The previous question with the new phrase in place of its matching prepositional phrase."""
     first = rest.split()[0].lower()
-    # Swap the phrase after the same preposition ("in academia" -> "in industry"), else the last one.
-    same = re.search(rf"\b{first}\s+[^,;?.!]+$", base, re.I) if first in PREPOSITIONS else None
+    same = re.search(rf"\b{re.escape(first)}\s+[^,;?.!]+$", base, re.I) if first in PREPOSITIONS else None
     if same:
         return f"{base[: same.start()]}{rest}?"
     last = re.search(rf"\b({'|'.join(PREPOSITIONS)})\s+[^,;?.!]+$", base, re.I)
     if last and first not in PREPOSITIONS:
         return f"{base[: last.start()]}{last.group(1)} {rest}?"
     return f"{base} {rest}?"
+
+
+def _refer(question: str, base: str) -> str:
+    """The question with its pronoun replaced by the previous question's subject, or with the previous
+    question added as what it is about."""
+    topic = subject(base)
+    if topic:
+        def replace(m: re.Match) -> str:
+            word = m.group(0).strip()
+            head = m.group(0)[: len(m.group(0)) - len(m.group(0).lstrip())]
+            pronoun = word.split()[-1].lower()
+            lead = word[: len(word) - len(pronoun)] if word.lower().endswith(pronoun) else ""
+            owner = pronoun in ("its", "their", "theirs", "his", "her")
+            return f"{head}{lead}{topic}{chr(39) + 's' if owner else ''}"
+
+        rewritten, n = REFERRING_RE.subn(replace, question, count=1)
+        if n:
+            return rewritten
+    return f"{question.rstrip(' ?.!')} (about: {base.rstrip(' ?.!')})?"
+
+
+def contextualize(question: str, history: Sequence | None) -> str:
+    """The question rewritten to stand alone, or unchanged when it already does (or there is no history)."""
+    previous = previous_questions(history)
+    if not previous or is_smalltalk(question):
+        return question
+    lead = LEAD_RE.match(question)
+    rest = (question[lead.end() :] if lead else question).strip().rstrip("?.! ").strip()
+    if not rest:
+        return question
+    base = contextualize(previous[-1], previous[:-1]).strip().rstrip("?.! ")
+    if BARE_WH_RE.match(rest):
+        return f"{base}? {rest[0].upper()}{rest[1:]}?"  # "Why?": asked of the previous question
+    complete = bool(QUESTION_START_RE.match(rest)) and len(rest.split()) >= 2
+    if not complete and (lead or len(rest.split()) <= 4):
+        return _swap(base, rest)
+    if REFERRING_RE.search(question) and not re.search(r",|\band\b", question[: REFERRING_RE.search(question).start()]):
+        return _refer(question, base)
+    if lead and not complete:
+        return _swap(base, rest)
+    return question

@@ -1,0 +1,152 @@
+"""The form of a question, which decides the shape of its answer.
+
+Cues are English question syntax, never the words of one course:
+
+- smalltalk: a greeting or thanks with nothing to look up ("Thanks!", "hi there");
+- overview: "summarise", "overview", "what is this article about", "main points";
+- procedure: steps, stages, a process or workflow, an order ("what comes after X", "the last step");
+- comparison: two or more things set side by side ("compare", "differ", "versus", "X and Y",
+  "in academia and in industry", "how does X compare with Y");
+- list: several things asked for ("which ... are", "what are the ...s", "name", "list", "examples of");
+- explanation: why, how does, what causes, what happens when, "explain";
+- definition: "what is X", "define X", "what does X mean";
+- factoid: who, when, how many, which one, what year, or any other single fact;
+- multipart: two questions in one ("What is X, and why does it matter?"), each read on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tutor.answering.question import parse
+
+SMALLTALK_RE = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good\s+(?:morning|afternoon|evening|night)|"
+    r"thanks?(?:\s+(?:a\s+lot|so\s+much|very\s+much|again))?|thank\s+you(?:\s+(?:so|very)\s+much)?(?:\s+again)?|"
+    r"thx|ty|cheers|ok(?:ay)?|cool|great|nice|awesome|perfect|got\s+it|i\s+see|understood|makes\s+sense|"
+    r"bye|goodbye|see\s+you|that\s+helps|that\s+(?:was\s+)?helpful|(?:very\s+)?helpful|wonderful|excellent|"
+    r"alright|sure|yes|no|nope|yep|fine)(?:\s+(?:there|tutor|everyone|all))?[\s,.!?:;)(-]*)+$",
+    re.I,
+)
+OVERVIEW_RE = re.compile(
+    r"\b(?:summar(?:y|i[sz]e|i[sz]ing)|overview|outline|main\s+(?:points?|ideas?|topics?|themes?)|"
+    r"key\s+(?:points?|ideas?|takeaways?)|gist|tl;?dr|what\s+(?:is|are)\s+(?:this|the)\s+"
+    r"(?:article|course|document|text|material|chapter|section|lesson)s?\s+(?:about|on)|"
+    r"what\s+does\s+(?:this|the)\s+(?:article|course|document|text|material|chapter|section)\s+(?:cover|say|discuss))\b",
+    re.I,
+)
+PROCEDURE_RE = re.compile(
+    r"\b(?:steps?|stages?|phases?|procedure|process|workflow|pipeline|in\s+what\s+order|sequence|"
+    r"how\s+(?:do|does|should|would|can)\s+(?:i|you|we|one)\b|what\s+(?:comes|happens)\s+(?:next|after|before|first|last)|"
+    r"(?:first|last|final|next)\s+(?:thing|step|stage))\b",
+    re.I,
+)
+COMPARISON_RE = re.compile(
+    r"\b(?:compare|compares|compared\s+(?:with|to)|comparing|comparison|contrast|differ(?:s|ed|ent|ence|ences)?|distinguish|"
+    r"versus|vs\.?|(?:similar(?:ities|ity)?|alike|same)\b.*\b(?:and|between)|how\s+(?:do|does)\s+.+\s+compare|"
+    r"unlike|whereas|as\s+opposed\s+to|better|worse)\b",
+    re.I,
+)
+# "in academia and in industry", "for students and for teachers": the same slot filled twice.
+BOTH_SIDES_RE = re.compile(r"\b(in|for|at|on|by|between)\s+([\w-]+(?:\s+[\w-]+)?)\s+and\s+(?:\1\s+)?([\w-]+)", re.I)
+LIST_RE = re.compile(
+    r"^\s*(?:list|name|enumerate|give|mention|identify)\b|"
+    r"\b(?:which|what)\s+(?:are|were)\b|\bwhat\s+(?:\w+\s+){0,3}(?:are|were|include|includes)\b|"
+    r"\b(?:examples?|kinds|types|ways|factors|reasons|components|parts|elements|challenges|benefits|advantages|"
+    r"disadvantages|drawbacks|features|characteristics|areas|tools|methods|techniques|metrics|skills)\b",
+    re.I,
+)
+EXPLANATION_RE = re.compile(
+    r"^\s*(?:why|explain|describe)\b|\bhow\s+(?:does|do|did|can|could|is|are|was|were)\b|\bwhat\s+causes?\b|"
+    r"\bwhat\s+happens\b|\bwhat\s+(?:is|are)\s+the\s+(?:reason|cause|effect|impact|purpose|role)s?\b|\bwhy\b",
+    re.I,
+)
+DEFINITION_RE = re.compile(
+    r"^\s*(?:define|definition\s+of)\b|^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?:meant\s+by\s+)?[^?,]{1,60}\??\s*$|"
+    r"^\s*what\s+does\s+[^?]{1,60}\s+mean\b|^\s*what\s+is\s+meant\s+by\b|^\s*meaning\s+of\b",
+    re.I,
+)
+FACTOID_RE = re.compile(
+    r"^\s*(?:who|whom|whose|when|where)\b|\bhow\s+(?:many|much|long|old|often|big|large|fast)\b|"
+    r"\b(?:what|which)\s+(?:year|date|number|percentage|amount|company|person|organi[sz]ation)\b",
+    re.I,
+)
+# Two questions in one: "What is X, and why does it matter?", "What is X? How is it used?"
+PARTS_RE = re.compile(
+    r"(?:,\s*|\s+|\?\s*)(?:and|also|plus)?\s*(?=(?:why|how|what|which|who|when|where)\b\s+"
+    r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|makes?|happens?|causes?)\b)",
+    re.I,
+)
+_AUX_S = r"(?:is|was|does|has|this|thus|its|as|us)\b"
+# "Which conferences ...", "What tools ...": a plural noun right after the wh-word asks for several.
+PLURAL_ASKED_RE = re.compile(rf"^\s*(?:what|which)\s+(?!{_AUX_S})([a-z-]{{2,}}[^s\W]s)\b", re.I)
+
+
+# "What are the challenges ...?", "What are some ...": several things, not one thing defined.
+SEVERAL_RE = re.compile(r"^\s*what\s+(?:are|were)\s+(?:the|some|its|their|all|two|three|four|five|several)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question's form, and for several parts, each part with its own form."""
+
+    form: str
+    parts: tuple[tuple[str, str], ...] = ()  # (part, form) for a question of several parts
+
+
+def split_parts(question: str) -> list[str]:
+    """The questions inside one ("What is X, and why does it matter?" gives two); one part if it is one."""
+    text = question.strip()
+    cuts = [m for m in PARTS_RE.finditer(text) if m.start() > 0 and re.search(r"[,?]|\band\b", m.group(0))]
+    if not cuts:
+        return [text]
+    pieces, start = [], 0
+    for m in cuts:
+        pieces.append(text[start : m.start()].strip(" ,?") + "?")
+        start = m.end()
+    pieces.append(text[start:].strip())
+    # A fragment of two words is not a question of its own ("what and why").
+    return pieces if all(len(p.split()) >= 3 for p in pieces) else [text]
+
+
+def _form_of_one(question: str) -> str:
+    text = question.strip()
+    asked = parse(text).asked
+    if OVERVIEW_RE.search(text):
+        return "overview"
+    if FACTOID_RE.search(asked) and not COMPARISON_RE.search(asked):
+        return "factoid"
+    if COMPARISON_RE.search(text) or BOTH_SIDES_RE.search(asked):
+        return "comparison"
+    if PROCEDURE_RE.search(text):
+        return "procedure"
+    if re.match(r"^\s*why\b", asked, re.I) or re.match(r"^\s*why\b", text, re.I):
+        return "explanation"
+    if FACTOID_RE.search(asked):
+        return "factoid"
+    if SEVERAL_RE.match(asked):
+        return "list"
+    if DEFINITION_RE.search(asked) and not PLURAL_ASKED_RE.match(asked):
+        return "definition"
+    if LIST_RE.search(asked) or PLURAL_ASKED_RE.match(asked):
+        return "list"
+    if EXPLANATION_RE.search(asked):
+        return "explanation"
+    return "factoid"
+
+
+def is_smalltalk(text: str) -> bool:
+    return bool(SMALLTALK_RE.match(text))
+
+
+@lru_cache(maxsize=4096)
+def read(question: str) -> Reading:
+    """The form of `question` (see the module docstring)."""
+    if is_smalltalk(question):
+        return Reading("smalltalk")
+    parts = split_parts(question)
+    if len(parts) > 1:
+        return Reading("multipart", tuple((p, _form_of_one(p)) for p in parts))
+    return Reading(_form_of_one(question))
