@@ -1,0 +1,452 @@
+"""Compose the answer of each form from ranked units, with exactly the citations it quotes.
+
+Every answer is made of `Piece`s: a run of units of one passage, shown as one line or one sentence
+group and marked [n]. The shapes:
+
+- factoid, definition: the best unit (a lead-in brings its items, a table cell its row, a later
+  sentence of a labelled paragraph its field), the span that answers marked for bold;
+- list, procedure: the whole list that answers (lead-in, then its items in order, at most
+  MAX_ITEMS and "and N more"), one line an item;
+- comparison: one line a side, each from the unit that best speaks of that side (a table row gives
+  its cells; labelled paragraphs give each label's sentence);
+- explanation, overview: two to four units that say different things (maximal marginal relevance
+  over their vectors), in reading order;
+- multipart: each part answered in its own form, one after the other.
+
+Citations are the passages the pieces quote, numbered by first appearance; each citation's quote is
+the verbatim span of its passage from the first to the last unit the answer uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutor.answering.question import YEAR_RE, answer_type, named_in
+from tutor.answering.rank import Evidence, Quote, quote_text
+from tutor.chunking import LABEL_RE, ROW_SEP, Unit
+from tutor.models import Citation
+from tutor.terms import terms
+
+MAX_ITEMS = 8  # a longer list ends with "and N more"
+NEAR_RATIO = 0.85  # a unit scoring this fraction of the best may stand in for it (a list, a side)
+EXPLAIN_RATIO = 0.8  # units at this fraction of the best may join an explanation
+MAX_EXPLAIN_UNITS = 3
+MMR_LAMBDA = 0.7  # relevance against novelty when choosing an explanation's units
+REDUNDANT = 0.85  # a unit this similar to one already chosen adds nothing
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Units `lo`..`hi` of one passage, shown as `text` (a line, or sentences of a paragraph)."""
+
+    evidence: Evidence
+    lo: int
+    hi: int
+    text: str
+    bullet: str = ""  # "- " or "1. " for a line of a list
+
+
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    citations: tuple[Citation, ...]
+    highlights: tuple[str, ...] = ()
+    used: tuple[Evidence, ...] = ()
+
+
+# ----------------------------------------------------------------------------- units and spans
+
+
+def _is_lead_in(unit: Unit) -> bool:
+    return unit.text.rstrip().endswith(":")
+
+
+def _siblings(units: tuple[Unit, ...], i: int) -> tuple[int, int]:
+    """The run of list items around item i that share its parent (a nested item's siblings, or the
+    top-level items of its list)."""
+    context = units[i].context
+    lo = i
+    while lo > 0 and units[lo - 1].item and units[lo - 1].context == context:
+        lo -= 1
+    hi = i
+    while hi + 1 < len(units) and (units[hi + 1].context != context or units[hi + 1].item):
+        if units[hi + 1].context == context and not units[hi + 1].item:
+            break
+        if units[hi + 1].context != context and not _nested_under(units, hi + 1, context):
+            break
+        hi += 1
+    return lo, hi
+
+
+def _nested_under(units: tuple[Unit, ...], j: int, context: str) -> bool:
+    """Whether unit j sits (at any depth) under an item whose context is `context`."""
+    parents = {u.text for u in units if u.context == context and u.item}
+    seen = units[j].context
+    for _ in range(4):
+        if seen in parents:
+            return True
+        parent = next((u for u in units if u.text == seen), None)
+        if parent is None:
+            return False
+        seen = parent.context
+    return False
+
+
+def _items_of(units: tuple[Unit, ...], i: int) -> tuple[int, int, list[int]] | None:
+    """The list that unit i belongs to or introduces: (first, last, top-level item positions), or None."""
+    unit = units[i]
+    if _is_lead_in(unit) or any(u.context == unit.text for u in units[i + 1 : i + 2]):
+        # a lead-in ("Researchers aim to:") or a parent item: the items that follow it
+        kids = [j for j in range(i + 1, len(units)) if units[j].context == unit.text or (
+            _is_lead_in(unit) and not units[j].context and units[j].item)]
+        run = []
+        for j in kids:
+            if run and j != run[-1] + 1 and not all(_nested_under(units, k, units[run[0]].context) for k in range(run[-1] + 1, j)):
+                break
+            run.append(j)
+        if len(run) >= 2:
+            return i, _last_nested(units, run[-1]), run
+        return None
+    if not unit.item:
+        return None
+    context = unit.context
+    lo = i
+    while lo > 0 and (units[lo - 1].context != context or units[lo - 1].item) and (
+        units[lo - 1].context == context or _nested_under(units, lo - 1, context)
+    ):
+        lo -= 1
+    top = [j for j in range(lo, len(units)) if units[j].context == context and units[j].item]
+    run = []
+    for j in top:
+        if j < lo:
+            continue
+        if run and any(
+            units[k].context == context or not _nested_under(units, k, context) for k in range(run[-1] + 1, j)
+        ):
+            break
+        run.append(j)
+    if i not in run or len(run) < 2:
+        return None
+    head = run[0] - 1 if run[0] > 0 and (_is_lead_in(units[run[0] - 1]) or units[run[0] - 1].text == context) else run[0]
+    return head, _last_nested(units, run[-1]), run
+
+
+def _last_nested(units: tuple[Unit, ...], j: int) -> int:
+    while j + 1 < len(units) and _nested_under(units, j + 1, units[j].context) and units[j + 1].context != units[j].context:
+        j += 1
+    return j
+
+
+ENUMERATION_RE = re.compile(r"\(([^()]*,[^()]*)\)|(?:\w+,\s+){2,}(?:and|or)\s+\w+")
+
+
+def has_enumeration(text: str) -> bool:
+    """A sentence that lists things itself: "(NeurIPS, ICML, CVPR)", "A, B, and C"."""
+    return bool(ENUMERATION_RE.search(text))
+
+
+def unit_span(text: str, unit: Unit, start: int = 0) -> tuple[int, int] | None:
+    """Where a unit stands in its passage text. A table cell stands for its whole row line."""
+    at = text.find(unit.text, start)
+    if at < 0:
+        at = text.find(unit.text)
+    if at >= 0:
+        return at, at + len(unit.text)
+    probe = unit.text.split(ROW_SEP, 1)[0] if ROW_SEP in unit.text else unit.text[:40]
+    at = text.find(probe)
+    if at < 0:
+        return None
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    line_end = len(text) if line_end < 0 else line_end
+    while line_start < line_end and text[line_start] in " \t":
+        line_start += 1
+    return line_start, line_end
+
+
+def quote_span(ev: Evidence, lo: int, hi: int) -> str:
+    """The verbatim text of the passage from unit lo to unit hi."""
+    text = ev.chunk.text
+    first = unit_span(text, ev.units[lo])
+    if first is None:
+        return ""
+    last = unit_span(text, ev.units[hi], first[0]) if hi != lo else first
+    end = last[1] if last and last[1] > first[0] else first[1]
+    return text[first[0] : end]
+
+
+def _row_text(units: tuple[Unit, ...], i: int) -> tuple[int, int, str]:
+    """A table cell's whole row, as "Label — A: …; B: …", with the units it spans."""
+    label = units[i].text.split(ROW_SEP, 1)[0] + ROW_SEP
+    lo = hi = i
+    while lo > 0 and units[lo - 1].text.startswith(label):
+        lo -= 1
+    while hi + 1 < len(units) and units[hi + 1].text.startswith(label):
+        hi += 1
+    return lo, hi, label + "; ".join(u.text[len(label) :] for u in units[lo : hi + 1])
+
+
+def single(quote: Quote, scores: dict | None = None) -> Piece:
+    """One unit as an answer: a table cell brings its row, a lead-in or parent item its items, a later
+    sentence of a labelled paragraph the field from its start, a nested item names its parent."""
+    ev, i = quote.evidence, quote.unit
+    units = ev.units
+    unit = units[i]
+    if ROW_SEP in unit.text:
+        lo, hi, text = _row_text(units, i)
+        return Piece(ev, lo, hi, text)
+    if _is_lead_in(unit):
+        found = _items_of(units, i)
+        if found:
+            head, last, items = found
+            listed = "; ".join(units[j].text.rstrip(".") for j in items[:MAX_ITEMS])
+            return Piece(ev, head, last, f"{unit.text.rstrip().rstrip(':')}: {listed}.")
+    if unit.context and not unit.item:  # a later sentence of a labelled paragraph
+        lead = i
+        while lead > 0 and units[lead - 1].context == unit.context and not units[lead - 1].item:
+            lead -= 1
+        if lead > 0 and units[lead - 1].text.startswith(f"{unit.context}:"):
+            return Piece(ev, lead - 1, i, " ".join(u.text for u in units[lead - 1 : i + 1]))
+    if unit.context and unit.item and not LABEL_RE.match(unit.text):
+        parent = unit.context.rstrip(":")
+        return Piece(ev, i, i, f"{parent}: {unit.text}" if len(parent) <= 60 else unit.text)
+    if scores is not None and i + 1 < len(units) and not unit.item and not unit.context:
+        nxt = units[i + 1]
+        same_paragraph = f"{unit.text} {nxt.text}" in ev.chunk.text
+        if same_paragraph and not nxt.item and scores.get((id(ev), i + 1), 0.0) >= 0.8 * quote.score:
+            return Piece(ev, i, i + 1, f"{unit.text} {nxt.text}")
+    return Piece(ev, i, i, unit.text)
+
+
+# ----------------------------------------------------------------------------- the forms
+
+
+def list_pieces(quotes: list[Quote], numbered: bool) -> list[Piece] | None:
+    """The items of the best-ranked list near the top, one piece an item, or None when no list answers."""
+    if not quotes:
+        return None
+    best = quotes[0].score
+    for q in quotes[:12]:
+        if q.score < NEAR_RATIO * best:
+            break
+        if has_enumeration(quote_text(q)) and q is quotes[0]:
+            return None  # the sentence lists the things itself
+        found = _items_of(q.evidence.units, q.unit)
+        if not found:
+            continue
+        head, _, items = found
+        units = q.evidence.units
+        pieces = []
+        if head not in items:
+            pieces.append(Piece(q.evidence, head, head, _lead_line(units[head].text)))
+        for n, j in enumerate(items[:MAX_ITEMS], start=1):
+            pieces.append(Piece(q.evidence, j, j, units[j].text, f"{n}. " if numbered else "- "))
+        if len(items) > MAX_ITEMS:
+            pieces.append(Piece(q.evidence, items[MAX_ITEMS], items[-1], f"… and {len(items) - MAX_ITEMS} more", "- "))
+        return pieces
+    return None
+
+
+def _lead_line(text: str) -> str:
+    text = text.rstrip()
+    return text if text.endswith(":") else f"{text}:"
+
+
+SIDE_SPLIT_RE = re.compile(
+    r"\b(?:compare|comparing|contrast|between|differ(?:ence|ences)?\s+between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)(?:\s+(?:in|on|for|when|regarding|with respect to)\s+.*)?\s*\??$"
+    r"|^\s*(?:how|in what ways?|what)\s+(?:\w+\s+){0,3}?(?:does|do|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\w*\s+(?:from|with|to)\s+(.+?)(?:\s+(?:in|on|for|when|regarding)\s+.*)?\s*\??$"
+    r"|(?:^|\s)([\w-]+(?:\s+[\w-]+)?)\s+(?:versus|vs\.?)\s+([\w-]+(?:\s+[\w-]+)?)"
+    r"|\b(?:in|for|at|by)\s+([\w-]+)\s+(?:and|versus|vs\.?|compared\s+(?:with|to))\s+(?:in\s+|for\s+|at\s+|by\s+)?([\w-]+)",
+    re.I,
+)
+
+
+def sides(question: str) -> list[frozenset[str]]:
+    """The things a comparison sets side by side, as term sets ("in academia and in industry")."""
+    found = SIDE_SPLIT_RE.search(question)
+    if not found:
+        return []
+    groups = [g for g in found.groups() if g]
+    out = [frozenset(terms(g)) for g in groups[:2]]
+    return out if all(out) and out[0] != out[1] else []
+
+
+def _mentions(side: frozenset[str], ev: Evidence, i: int) -> bool:
+    unit = ev.units[i]
+    head = unit.text.split(ROW_SEP, 1)[1] if ROW_SEP in unit.text else unit.text
+    label = LABEL_RE.match(head)
+    where = f"{label.group(1) if label else ''} {unit.context} {head[:80]}"
+    here = set(terms(where))
+    return any(_prefix_match(t, here) for t in side)
+
+
+def _prefix_match(term: str, present: set[str]) -> bool:
+    """"academia" and "academic", "industry" and "industrial": the same side in two word forms."""
+    stem = term[:6] if len(term) > 6 else term
+    return any(p == term or (len(stem) >= 5 and p.startswith(stem)) for p in present)
+
+
+def comparison_pieces(question: str, quotes: list[Quote]) -> list[Piece] | None:
+    """One piece a side: the best unit that speaks of each side; a table row gives its cells."""
+    if not quotes:
+        return None
+    best = quotes[0]
+    wanted = sides(question)
+    top = [q for q in quotes[:30] if q.score >= 0.7 * best.score]
+    row_quote = next((q for q in top[:3] if ROW_SEP in quote_text(q)), None)
+    if row_quote is not None and (not wanted or row_quote is best or _row_has_sides(row_quote, wanted)):
+        ev = row_quote.evidence
+        lo, hi, _ = _row_text(ev.units, row_quote.unit)
+        label = ev.units[lo].text.split(ROW_SEP, 1)[0]
+        cells = [Piece(ev, j, j, ev.units[j].text.split(ROW_SEP, 1)[1], "- ") for j in range(lo, hi + 1)]
+        return [Piece(ev, lo, lo, f"{label}:"), *cells] if len(cells) >= 2 else None
+    if not wanted:
+        return None
+    pieces = []
+    for side in wanted:
+        pick = next((q for q in top if _mentions(side, q.evidence, q.unit)), None)
+        if pick is None:
+            return None
+        piece = single(pick)
+        if any(p.evidence is piece.evidence and p.lo == piece.lo for p in pieces):
+            return None
+        pieces.append(Piece(piece.evidence, piece.lo, piece.hi, piece.text, "- "))
+    return pieces
+
+
+def _row_has_sides(quote: Quote, wanted: list[frozenset[str]]) -> bool:
+    ev = quote.evidence
+    lo, hi, _ = _row_text(ev.units, quote.unit)
+    return all(any(_mentions(side, ev, j) for j in range(lo, hi + 1)) for side in wanted)
+
+
+def explanation_pieces(quotes: list[Quote], limit: int = MAX_EXPLAIN_UNITS) -> list[Piece]:
+    """Up to `limit` units that say different things (maximal marginal relevance), in reading order."""
+    if not quotes:
+        return []
+    best = quotes[0].score
+    pool = [q for q in quotes[:15] if q.score >= EXPLAIN_RATIO * best]
+    chosen: list[Piece] = [single(pool[0])]
+    vectors = [pool[0].evidence.unit_vectors[pool[0].unit]]
+    covered = {(id(pool[0].evidence), j) for j in range(chosen[0].lo, chosen[0].hi + 1)}
+    candidates = pool[1:]
+    while candidates and len(chosen) < limit:
+        def mmr(q: Quote) -> float:
+            sim = max(float(v @ q.evidence.unit_vectors[q.unit]) for v in vectors)
+            return MMR_LAMBDA * q.score / best - (1 - MMR_LAMBDA) * sim
+
+        pick = max(candidates, key=mmr)
+        candidates.remove(pick)
+        sim = max(float(v @ pick.evidence.unit_vectors[pick.unit]) for v in vectors)
+        if (id(pick.evidence), pick.unit) in covered or sim >= REDUNDANT:
+            continue
+        piece = single(pick)
+        span = {(id(piece.evidence), j) for j in range(piece.lo, piece.hi + 1)}
+        if span & covered:
+            continue
+        covered |= span
+        chosen.append(piece)
+        vectors.append(pick.evidence.unit_vectors[pick.unit])
+    return sorted(chosen, key=lambda p: (p.evidence.chunk.source, p.evidence.chunk.start, p.lo))
+
+
+# ----------------------------------------------------------------------------- assembling
+
+
+def assemble(pieces: list[Piece]) -> tuple[str, tuple[Citation, ...], tuple[Evidence, ...]]:
+    """The answer text with [n] markers, and one citation a quoted passage, numbered by first use."""
+    order: list[Evidence] = []
+    spans: dict[int, tuple[int, int]] = {}
+    for p in pieces:
+        key = id(p.evidence)
+        if key not in spans:
+            order.append(p.evidence)
+            spans[key] = (p.lo, p.hi)
+        else:
+            lo, hi = spans[key]
+            spans[key] = (min(lo, p.lo), max(hi, p.hi))
+    number = {id(ev): n for n, ev in enumerate(order, start=1)}
+    lines: list[str] = []
+    prose: list[str] = []
+    for k, p in enumerate(pieces):
+        nxt = pieces[k + 1] if k + 1 < len(pieces) else None
+        marker = f" [{number[id(p.evidence)]}]"
+        # Sentences of one passage share one marker, placed after the last of them.
+        shared = nxt is not None and not p.bullet and not nxt.bullet and nxt.evidence is p.evidence
+        text = p.text if shared else f"{p.text}{marker}"
+        if p.bullet or (nxt is not None and nxt.bullet) or p.text.endswith(":") and nxt is not None:
+            if prose:
+                lines.append(" ".join(prose))
+                prose = []
+            lines.append(f"{p.bullet}{p.text}{'' if p.text.endswith(':') and nxt is not None else marker}"
+                         if p.bullet or p.text.endswith(":") else text)
+        else:
+            prose.append(text)
+    if prose:
+        lines.append(" ".join(prose))
+    citations = tuple(
+        Citation(
+            rank=number[id(ev)],
+            chunk_id=ev.chunk.chunk_id,
+            source=ev.chunk.source,
+            section=ev.chunk.section,
+            text=ev.chunk.text,
+            quote=quote_span(ev, *spans[id(ev)]),
+            score=round(ev.score, 4),
+            page=getattr(ev.chunk, "page", None),
+        )
+        for ev in order
+    )
+    return "\n".join(lines), citations, tuple(order)
+
+
+def also_retrieved(evidence: list[Evidence], used: tuple[Evidence, ...]) -> tuple[Citation, ...]:
+    """The passages retrieved but not quoted, by retrieval rank, without quotes."""
+    quoted = {id(ev) for ev in used}
+    return tuple(
+        Citation(
+            rank=n,
+            chunk_id=ev.chunk.chunk_id,
+            source=ev.chunk.source,
+            section=ev.chunk.section,
+            text=ev.chunk.text,
+            quote="",
+            score=round(ev.score, 4),
+            page=getattr(ev.chunk, "page", None),
+        )
+        for n, ev in enumerate((ev for ev in evidence if id(ev) not in quoted), start=1)
+    )
+
+
+NUMBER_SPAN_RE = re.compile(r"(?<![\w.])\$?\d[\d,.]*(?:\s?(?:%|percent|ms|x|×|[kKmMbB]\b|million|billion))?")
+NAME_SPAN_RE = re.compile(r"\b[A-Z][\w-]*(?:\s+(?:[A-Z][\w-]*|of|and|de|von))*\b")
+
+
+def highlights(question: str, form: str, text: str) -> tuple[str, ...]:
+    """The span of the answer that answers: a year, a number, a name, or the term defined."""
+    kind = answer_type(question)
+    body = re.sub(r"\s*\[\d+\]", "", text)
+    if kind == "year":
+        found = YEAR_RE.search(body)
+        return (found.group(0),) if found else ()
+    if kind in ("number", "duration"):
+        found = NUMBER_SPAN_RE.search(body)
+        return (found.group(0).strip(),) if found else ()
+    if kind == "name":
+        asked = named_in(question)
+        for m in NAME_SPAN_RE.finditer(body):
+            if m.start() > 0 and not set(terms(m.group(0))) & asked:
+                return (m.group(0),)
+        return ()
+    if form == "definition":
+        label = LABEL_RE.match(body)
+        if label:
+            return (label.group(1),)
+    return ()
+
+
+def near(vectors: np.ndarray, a: int, b: int) -> float:
+    return float(vectors[a] @ vectors[b])
