@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from tutor import config
+from tutor.answering.extractive import smalltalk_reply
+from tutor.answering.followup import contextualize
+from tutor.answering.forms import is_smalltalk
+from tutor.answering.question import parse as parse_question
 from tutor.answering.rank import Draft, Evidence, supported_quotes
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
-from tutor.answering.followup import contextualize
-from tutor.models import Answer
-from tutor.answering.question import parse as parse_question
+from tutor.models import PATH_SEP, Answer
 from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
 
@@ -81,6 +83,11 @@ class Tutor:
         self.notes = tuple(notes)
         if hasattr(answerer, "weights"):
             answerer.weights = retriever.bm25
+        # Overviews read whole sections: the extractive answerer (also inside a seq2seq one) gets the outline.
+        for reader in (answerer, getattr(answerer, "_extractive", None)):
+            if reader is not None and hasattr(reader, "outline"):
+                reader.outline = self.outline
+                reader.section_passages = self.section_passages
         # Units are stored in passage order: where each passage's units start and end.
         positions = np.arange(len(store.chunks) + 1)
         self._unit_bounds = np.searchsorted(store.unit_chunk, positions)
@@ -140,6 +147,8 @@ class Tutor:
     def ask(self, question: str, history: Sequence | None = None, *, top_k: int | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far (for follow-ups like "And in industry?")."""
         text = clean_question(question)
+        if is_smalltalk(text):
+            return self._smalltalk(text)
         return self._answer_batch([text], [contextualize(text, history)], top_k)[0]
 
     def ask_many(
@@ -151,12 +160,17 @@ class Tutor:
         valid: list[tuple[int, str]] = []
         for i, q in enumerate(questions):
             try:
-                valid.append((i, clean_question(q)))
+                text = clean_question(q)
             except TutorError as exc:
                 text = q if isinstance(q, str) else repr(q)
                 results[i] = Answer(
                     question=text, text="", abstained=False, generator=self.generator, id=ids[i], error=str(exc)
                 )
+                continue
+            if is_smalltalk(text):
+                results[i] = _with_id(self._smalltalk(text), ids[i])
+            else:
+                valid.append((i, text))
         answers = self._answer_batch([q for _, q in valid], [q for _, q in valid], top_k)
         for (i, _), answer in zip(valid, answers):
             results[i] = answer if ids[i] is None else _with_id(answer, ids[i])
@@ -168,6 +182,9 @@ class Tutor:
         """Yield the answer text as it grows (each item the whole text so far), then the final Answer."""
         started = time.perf_counter()
         text = clean_question(question)
+        if is_smalltalk(text):
+            yield self._smalltalk(text)
+            return
         query = contextualize(text, history)
         vectors, evidence = self._retrieve([query], top_k)
         streamer = getattr(self.answerer, "stream", None)
@@ -184,7 +201,7 @@ class Tutor:
                     draft = item
                 else:
                     yield item
-        yield self._make_answer(text, draft, (time.perf_counter() - started) * 1000)
+        yield self._make_answer(text, query, draft, (time.perf_counter() - started) * 1000)
 
     def covers(self, questions: Sequence[str]) -> list[bool]:
         """Whether the material supports an answer to each (valid) question: the abstention rule alone,
@@ -212,7 +229,7 @@ class Tutor:
             unit_query[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         return unit_query, [self._evidence(h) for h in hits]
 
-    def _make_answer(self, question: str, draft: Draft, latency_ms: float) -> Answer:
+    def _make_answer(self, question: str, query: str, draft: Draft, latency_ms: float) -> Answer:
         return Answer(
             question=question,
             text=draft.text,
@@ -220,7 +237,28 @@ class Tutor:
             generator=self.generator,
             citations=draft.citations,
             latency_ms=latency_ms,
+            form=draft.form,
+            interpreted_as=query if query != question else None,
+            also_retrieved=draft.also_retrieved,
+            highlights=draft.highlights,
         )
+
+    def _smalltalk(self, text: str) -> Answer:
+        """A greeting or thanks gets a friendly word, not an answer from the course."""
+        return Answer(question=text, text=smalltalk_reply(text), abstained=False, generator=self.generator,
+                      form="smalltalk")
+
+    # ------------------------------------------------------------------ the outline, for overviews
+
+    def outline(self) -> list[str]:
+        """Every heading path of the course, in reading order."""
+        return list(dict.fromkeys(c.section for c in self.store.chunks if c.section))
+
+    def section_passages(self, heading: str) -> list[Evidence]:
+        """The passages under a heading path (its own and its subsections'), in reading order."""
+        prefix = heading + PATH_SEP
+        positions = [i for i, c in enumerate(self.store.chunks) if c.section == heading or c.section.startswith(prefix)]
+        return self._evidence_at(positions)
 
     def _answer_batch(self, questions: list[str], queries: list[str], top_k: int | None) -> list[Answer]:
         if not questions:
@@ -229,7 +267,7 @@ class Tutor:
         vectors, evidence = self._retrieve(queries, top_k)
         drafts = self._drafts(queries, vectors, evidence)
         per_question_ms = (time.perf_counter() - started) * 1000 / len(questions)
-        return [self._make_answer(q, d, per_question_ms) for q, d in zip(questions, drafts)]
+        return [self._make_answer(q, query, d, per_question_ms) for q, query, d in zip(questions, queries, drafts)]
 
     def _drafts(self, queries: list[str], vectors: np.ndarray, evidence: list[list[Evidence]]) -> list[Draft]:
         answer_many = getattr(self.answerer, "answer_many", None)
@@ -238,20 +276,21 @@ class Tutor:
         return [self.answerer.answer(q, v, ev) for q, v, ev in zip(queries, vectors, evidence)]
 
     def _evidence(self, hits) -> list[Evidence]:
-        out = []
-        for rank, hit in enumerate(hits, start=1):
-            lo, hi = self._unit_bounds[hit.position], self._unit_bounds[hit.position + 1]
-            out.append(
-                Evidence(
-                    rank=rank,
-                    chunk=self.store.chunks[hit.position],
-                    score=hit.score,
-                    dense=hit.dense,
-                    units=tuple(self.store.units[lo:hi]),
-                    unit_vectors=self.store.unit_vectors[lo:hi],
-                )
-            )
-        return out
+        return [self._passage(rank, hit.position, hit.score, hit.dense) for rank, hit in enumerate(hits, start=1)]
+
+    def _evidence_at(self, positions: Sequence[int]) -> list[Evidence]:
+        return [self._passage(rank, p, 0.0, 0.0) for rank, p in enumerate(positions, start=1)]
+
+    def _passage(self, rank: int, position: int, score: float, dense: float) -> Evidence:
+        lo, hi = self._unit_bounds[position], self._unit_bounds[position + 1]
+        return Evidence(
+            rank=rank,
+            chunk=self.store.chunks[position],
+            score=score,
+            dense=dense,
+            units=tuple(self.store.units[lo:hi]),
+            unit_vectors=self.store.unit_vectors[lo:hi],
+        )
 
 
 def _with_id(answer: Answer, id_: str) -> Answer:

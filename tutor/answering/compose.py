@@ -224,16 +224,24 @@ def single(quote: Quote, scores: dict | None = None) -> Piece:
 # ----------------------------------------------------------------------------- the forms
 
 
-def list_pieces(quotes: list[Quote], numbered: bool) -> list[Piece] | None:
-    """The items of the best-ranked list near the top, one piece an item, or None when no list answers."""
+def list_pieces(quotes: list[Quote], numbered: bool, asked_for: frozenset[str] = frozenset()) -> list[Piece] | None:
+    """The items of the best-ranked list near the top, one piece an item, or None when no list answers.
+
+    A sentence near the top that lists the asked-for things itself ("top conferences (NeurIPS, ICML,
+    CVPR)") answers instead, with its own words."""
     if not quotes:
         return None
     best = quotes[0].score
     for q in quotes[:12]:
+        if q.score < EXPLAIN_RATIO * best:
+            break
+        text = quote_text(q)
+        if has_enumeration(text) and (q is quotes[0] or (asked_for and asked_for <= set(terms(text)))):
+            piece = single(q)
+            return [Piece(piece.evidence, piece.lo, piece.hi, piece.text)]
+    for q in quotes[:12]:
         if q.score < NEAR_RATIO * best:
             break
-        if has_enumeration(quote_text(q)) and q is quotes[0]:
-            return None  # the sentence lists the things itself
         found = _items_of(q.evidence.units, q.unit)
         if not found:
             continue
@@ -377,12 +385,12 @@ def assemble(pieces: list[Piece]) -> tuple[str, tuple[Citation, ...], tuple[Evid
         # Sentences of one passage share one marker, placed after the last of them.
         shared = nxt is not None and not p.bullet and not nxt.bullet and nxt.evidence is p.evidence
         text = p.text if shared else f"{p.text}{marker}"
-        if p.bullet or (nxt is not None and nxt.bullet) or p.text.endswith(":") and nxt is not None:
+        if p.bullet or (nxt is not None and nxt.bullet):
             if prose:
                 lines.append(" ".join(prose))
                 prose = []
-            lines.append(f"{p.bullet}{p.text}{'' if p.text.endswith(':') and nxt is not None else marker}"
-                         if p.bullet or p.text.endswith(":") else text)
+            lead_in = not p.bullet and p.text.endswith(":")  # its items carry the markers
+            lines.append(f"{p.bullet}{p.text}{'' if lead_in else marker}")
         else:
             prose.append(text)
     if prose:
@@ -443,7 +451,7 @@ def highlights(question: str, form: str, text: str) -> tuple[str, ...]:
         return ()
     if form == "definition":
         label = LABEL_RE.match(body)
-        if label:
+        if label and set(terms(label.group(1))) & set(terms(question)):
             return (label.group(1),)
     return ()
 

@@ -1,10 +1,10 @@
-"""Turn retrieved passages into an answer: the extractive answerer, and the abstention rule both answerers share.
+"""Rank the quotable units of the retrieved passages against a question, and the abstention rule both answerers share.
 
-The extractive answerer quotes the course material: it scores every quotable unit (sentence, list
-item, step, table row) of the retrieved passages against the question, answers with the best one
-(a lead-in such as "Researchers aim to:" brings the items it introduces), and may add a second
-quote from another passage when it is nearly as good. Each quote is marked [n] with the rank of the
-citation it comes from.
+Every quotable unit (sentence, list item, step, table cell) is scored by its cosine with the question,
+the rarity-weighted share of the question's terms it and its headings hold, its passage's similarity,
+and small bonuses for what the question's reading asks for (a defined term, a cause for "why", a
+labelled field, the step a question counts to, the section it names). The best units are what the
+composer builds answers from; the best one's support decides whether to answer at all.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tutor.answering.acronyms import asked_acronym, expansion, stands_for
-from tutor.chunking import LABEL_NAME_RE, LABEL_RE, ROW_SEP, Unit
-from tutor.models import PATH_SEP, Chunk, Citation
+from tutor.answering.acronyms import asked_acronym, expansion
 from tutor.answering.question import (
     FRAME_TERMS,
     REQUIRED_TYPES,
@@ -31,6 +29,8 @@ from tutor.answering.question import (
     parse,
     which_kinds,
 )
+from tutor.chunking import LABEL_NAME_RE, LABEL_RE, ROW_SEP, Unit
+from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.terms import terms
 
 ABSTAIN_TEXT = "The course material does not cover this question."
@@ -68,9 +68,14 @@ class Quote:
 
 @dataclass(frozen=True)
 class Draft:
+    """What an answerer returns: the answer text and exactly the passages it quotes."""
+
     text: str
     abstained: bool
     citations: tuple[Citation, ...]
+    form: str | None = None
+    highlights: tuple[str, ...] = ()
+    also_retrieved: tuple[Citation, ...] = ()
 
 
 class TermWeights(Protocol):
@@ -361,118 +366,15 @@ def ranked_support(
     return quotes, support(question, quotes[0] if quotes else None, weights)
 
 
+def supported(support_score: float) -> bool:
+    """Whether a `support` score is enough to answer (ABSTAIN_THRESHOLD, calibrated)."""
+    return support_score >= ABSTAIN_THRESHOLD
+
+
 def supported_quotes(
     question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
 ) -> list[Quote]:
     """The ranked quotes, or [] when the material does not support an answer: the abstention rule
     that every answerer shares."""
-    quotes, supported = ranked_support(question, qvec, evidence, weights)
-    return quotes if quotes and supported >= ABSTAIN_THRESHOLD else []
-
-
-def expand_quote(quote: Quote) -> str:
-    """The answer text for a quote: a table cell brings its whole row, a nested item names its parent,
-    a lead-in ("Researchers aim to:") or a parent item brings the items it introduces, and a later
-    sentence of a labelled paragraph brings the field from its start ("Reality: A. B.")."""
-    units = quote.evidence.units
-    unit = units[quote.unit]
-    if ROW_SEP in unit.text:
-        label = unit.text.split(ROW_SEP, 1)[0] + ROW_SEP
-        lo = hi = quote.unit
-        while lo > 0 and units[lo - 1].text.startswith(label):
-            lo -= 1
-        while hi + 1 < len(units) and units[hi + 1].text.startswith(label):
-            hi += 1
-        return label + "; ".join(u.text[len(label) :] for u in units[lo : hi + 1])
-    if unit.text.rstrip().endswith(":"):
-        follow = [u.text for u in units[quote.unit + 1 :] if not u.context][:MAX_ANSWER_ITEMS]
-    else:
-        follow = [u.text for u in units[quote.unit + 1 :] if u.context == unit.text][:MAX_ANSWER_ITEMS]
-    if follow:
-        return f"{unit.text.rstrip().rstrip(':')}: " + "; ".join(f.rstrip(".") for f in follow) + "."
-    if unit.context and not unit.item:  # a later sentence of a labelled paragraph: the field from its start
-        lead = quote.unit
-        while lead > 0 and units[lead - 1].context == unit.context and not units[lead - 1].item:
-            lead -= 1
-        if lead > 0 and units[lead - 1].text.startswith(f"{unit.context}:"):
-            return " ".join(u.text for u in units[lead - 1 : quote.unit + 1])
-    if unit.context:
-        return f"{unit.context.rstrip(':')}: {unit.text}"
-    return unit.text
-
-
-def make_citations(
-    evidence: list[Evidence], used: list[Quote], ranked: list[Quote], heading: str = ""
-) -> tuple[Citation, ...]:
-    """Passages the answer quotes come first, in the order quoted; the rest follow by retrieval rank.
-    Each citation's quote is the unit the answer used (or the `heading` of the first, when the answer
-    comes from it), else the passage's best-ranked unit."""
-    best_units: dict[int, Quote] = {}
-    for q in ranked:
-        best_units.setdefault(id(q.evidence), q)
-    for q in used:
-        best_units[id(q.evidence)] = q
-    quoted = list(dict.fromkeys(id(q.evidence) for q in used))
-    order = [next(q.evidence for q in used if id(q.evidence) == i) for i in quoted]
-    order += [ev for ev in evidence if id(ev) not in quoted]
-    citations = []
-    for rank, ev in enumerate(order, start=1):
-        quote = best_units.get(id(ev))
-        citations.append(
-            Citation(
-                rank=rank,
-                chunk_id=ev.chunk.chunk_id,
-                source=ev.chunk.source,
-                section=ev.chunk.section,
-                text=ev.chunk.text,
-                quote=heading if heading and rank == 1 else ev.units[quote.unit].text if quote else "",
-                score=round(ev.score, 4),
-            )
-        )
-    return tuple(citations)
-
-
-class ExtractiveAnswerer:
-    name = "extractive"
-
-    @staticmethod
-    def _continuation(quote: Quote, scores: dict) -> str:
-        """The next sentence of the same paragraph, when it is nearly as relevant as the quote itself."""
-        units, i = quote.evidence.units, quote.unit
-        if i + 1 >= len(units) or units[i].context or ROW_SEP in units[i].text or units[i].text.endswith(":"):
-            return ""
-        nxt = units[i + 1]
-        same_paragraph = f"{units[i].text} {nxt.text}" in quote.evidence.chunk.text
-        if same_paragraph and scores.get((id(quote.evidence), i + 1), 0.0) >= FOLLOW_RATIO * quote.score:
-            return " " + nxt.text
-        return ""
-
-    def __init__(self) -> None:
-        self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
-
-    def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
-        acronym = asked_acronym(question)
-        found = spelled_out(acronym, evidence) if acronym else None
-        if found:  # "What does YOLO stand for?", where a passage says "YOLO (You Only Look Once)"
-            ev, unit, text, words = found
-            ranked = rank_quotes(question, qvec, evidence, self.weights)
-            citations = make_citations(evidence, [Quote(ev, max(unit, 0), 0.0)], ranked, text if unit < 0 else "")
-            return Draft(f"{stands_for(acronym, words)} [1]", False, citations)
-        quotes = supported_quotes(question, qvec, evidence, self.weights)
-        if not quotes:
-            return Draft(ABSTAIN_TEXT, True, ())
-        best = quotes[0]
-        used = [best]
-        for q in quotes[1:]:
-            if q.score < SECOND_QUOTE_RATIO * best.score:
-                break
-            if q.evidence is not best.evidence:
-                used.append(q)
-                break
-        citations = make_citations(evidence, used, quotes)
-        rank_of = {c.chunk_id: c.rank for c in citations}
-        scores = {(id(q.evidence), q.unit): q.score for q in quotes}
-        parts = [
-            f"{expand_quote(q)}{self._continuation(q, scores)} [{rank_of[q.evidence.chunk.chunk_id]}]" for q in used
-        ]
-        return Draft(" ".join(parts), False, citations)
+    quotes, score = ranked_support(question, qvec, evidence, weights)
+    return quotes if quotes and supported(score) else []

@@ -19,22 +19,16 @@ import queue
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from tutor.answering.rank import (
-    ABSTAIN_TEXT,
-    Draft,
-    Evidence,
-    ExtractiveAnswerer,
-    Quote,
-    make_citations,
-    supported_quotes,
-)
+from tutor.answering.compose import Piece, also_retrieved, assemble, highlights
+from tutor.answering.extractive import ExtractiveAnswerer
+from tutor.answering.rank import Draft, Evidence, Quote, rank_quotes
 from tutor.errors import TutorError
-from tutor.models import PATH_SEP
+from tutor.models import PATH_SEP, Citation
 from tutor.terms import terms
 
 log = logging.getLogger(__name__)
@@ -54,10 +48,22 @@ MAX_NEW_TOKENS = 96
 BATCH_SIZE = 8
 MIN_PASSAGE_TOKENS = 24  # a passage cut shorter than this is dropped rather than kept as a fragment
 PROMPT_HEAD = "Answer the question using only the numbered passages.\n\n"
+# What each form of question asks of the model (the same forms the extractive answer is shaped by).
+FORM_HINTS = {
+    "definition": "Say what it is, in one sentence.",
+    "factoid": "Answer briefly, with the fact asked for.",
+    "list": "List every item the passages give.",
+    "procedure": "Give the steps in order.",
+    "comparison": "Say how each side compared differs.",
+    "explanation": "Explain why or how, in two or three sentences.",
+    "multipart": "Answer each part of the question.",
+    "overview": "Summarise the main points.",
+}
 TRACE_THRESHOLD = 0.6  # share of the answer's content words that the passages must contain
 MAX_SUPPORTING = 3  # passages cited as support for one answer
 UNTRACED_NOTE = "(The generated answer could not be traced to the material; quoting it instead.)"
 MARKER_RE = re.compile(r"\s*\[\d+\]")
+MARKER_NUMBER_RE = re.compile(r"\[(\d+)\]")
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -503,7 +509,8 @@ class Seq2SeqAnswerer:
             return list(self.tokenizer.encode(text, add_special_tokens=False))
         return list(self.tokenizer.encode(text, add_special_tokens=False, truncation=True, max_length=limit))
 
-    def build_prompt(self, question: str, evidence: list[Evidence], quotes: list[Quote] | None = None) -> Prompt:
+    def build_prompt(self, question: str, evidence: list[Evidence], quotes: list[Quote] | None = None,
+                     form: str | None = None) -> Prompt:
         """The question and the numbered passages, best evidence first, cut to the model's input limit.
 
         Passages are ordered by their best quote (the rule that picks the extractive answer; retrieval rank
@@ -518,7 +525,8 @@ class Seq2SeqAnswerer:
         eos = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else []
         # A very long question keeps its start, and at most half the input: the passages need room too.
         room = min(self.max_input_tokens // 2, self.max_input_tokens - len(head) - len(suffix) - len(eos))
-        tail = self._encode(f"Question: {question}", max(room, 0)) + suffix
+        hint = f" {FORM_HINTS[form]}" if form in FORM_HINTS else ""
+        tail = self._encode(f"Question: {question}{hint}", max(room, 0)) + suffix
         budget = self.max_input_tokens - len(head) - len(tail) - len(eos)
         body: list[int] = []
         kept: list[Evidence] = []
@@ -544,19 +552,31 @@ class Seq2SeqAnswerer:
         return self.answer_many([question], [qvec], [evidence])[0]
 
     def answer_many(self, questions: Sequence[str], qvecs, evidences: Sequence[list[Evidence]]) -> list[Draft]:
-        """Drafts for many questions; the model runs in padded batches of similar-length prompts."""
+        """Drafts for many questions; the model runs in padded batches of similar-length prompts.
+
+        The extractive answer comes first: it decides abstention (the rule both answerers share), its
+        passages lead the prompt, and it is what the tutor shows when the model's answer cannot be
+        traced to the material."""
         drafts: list[Draft | None] = [None] * len(questions)
-        pending: list[tuple[int, list[Quote], Prompt]] = []
+        pending: list[tuple[int, Draft, Prompt]] = []
         for i, (question, qvec, evidence) in enumerate(zip(questions, qvecs, evidences)):
-            quotes = supported_quotes(question, qvec, evidence, self.weights)
-            if not quotes:
-                drafts[i] = Draft(ABSTAIN_TEXT, True, ())
+            quoted = self._extractive.answer(question, qvec, evidence)
+            if quoted.abstained:
+                drafts[i] = quoted
             else:
-                pending.append((i, quotes, self.build_prompt(question, evidence, quotes)))
+                pending.append((i, quoted, self._prompt(question, qvec, evidence, quoted)))
         texts = self.generate([p.ids for _, _, p in pending]) if pending else []
-        for (i, quotes, prompt), text in zip(pending, texts):
-            drafts[i] = self.finish(questions[i], qvecs[i], evidences[i], quotes, prompt, text)
+        for (i, quoted, prompt), text in zip(pending, texts):
+            drafts[i] = self.finish(questions[i], evidences[i], quoted, prompt, text)
         return [d for d in drafts if d is not None]
+
+    def _prompt(self, question: str, qvec, evidence: list[Evidence], quoted: Draft) -> Prompt:
+        """The prompt: the passages the extractive answer quotes first, then the rest by their best unit."""
+        cited = {c.chunk_id: c.rank for c in quoted.citations}
+        first = sorted((ev for ev in evidence if ev.chunk.chunk_id in cited), key=lambda ev: cited[ev.chunk.chunk_id])
+        ranked = [Quote(ev, 0, float(len(first) - n) + 1e6) for n, ev in enumerate(first)]
+        ranked += rank_quotes(question, qvec, evidence, self.weights)
+        return self.build_prompt(question, evidence, ranked, quoted.form)
 
     def generate(self, prompts: Sequence[list[int]]) -> list[str]:
         """Greedy answers for prompt ids, batched by length; the same as generating them one by one."""
@@ -573,31 +593,34 @@ class Seq2SeqAnswerer:
 
     def stream(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Iterator[str | Draft]:
         """The generated text as it grows, then the final Draft (with markers, or the quoted fallback)."""
-        quotes = supported_quotes(question, qvec, evidence, self.weights)
-        if not quotes:
-            yield Draft(ABSTAIN_TEXT, True, ())
+        quoted = self._extractive.answer(question, qvec, evidence)
+        if quoted.abstained:
+            yield quoted
             return
-        prompt = self.build_prompt(question, evidence, quotes)
+        prompt = self._prompt(question, qvec, evidence, quoted)
         text, shown = "", ""
         for ids in self.engine.stream(prompt.ids, self.max_new_tokens):
             text = self._decode(ids)
             if text and text != shown:
                 shown = text
                 yield text
-        yield self.finish(question, qvec, evidence, quotes, prompt, text)
+        yield self.finish(question, evidence, quoted, prompt, text)
 
     # ----------------------------------------------------------------- attribution
 
-    def finish(self, question: str, qvec: np.ndarray, evidence: list[Evidence], quotes: list[Quote],
-               prompt: Prompt, generated: str) -> Draft:
-        """The generated answer with [n] markers and citations, or the extractive answer when it cannot be traced."""
+    def finish(self, question: str, evidence: list[Evidence], quoted: Draft, prompt: Prompt, generated: str) -> Draft:
+        """The generated answer with [n] markers and exactly the citations it uses, or the extractive
+        answer when it cannot be traced."""
         generated = MARKER_RE.sub("", generated).strip()
         used = trace(generated, prompt.passages)
         if not used:
-            quoted = self._extractive.answer(question, qvec, evidence)
-            return Draft(f"{UNTRACED_NOTE} {quoted.text}", quoted.abstained, quoted.citations)
-        citations = make_citations(evidence, used, quotes)
-        return Draft(mark_sentences(generated, used), False, citations)
+            return replace(quoted, text=f"{UNTRACED_NOTE} {quoted.text}")
+        _, citations, cited = assemble([Piece(q.evidence, q.unit, q.unit, "") for q in used])
+        number = {id(q.evidence): n for n, q in enumerate(used, start=1)}
+        text, citations = renumber(mark_sentences(generated, used, number), citations)
+        form = quoted.form or ""
+        return Draft(text, False, citations, quoted.form, highlights(question, form, text),
+                     also_retrieved(evidence, cited))
 
 
 def input_limit(tokenizer) -> int:
@@ -638,17 +661,30 @@ def trace(answer: str, passages: Sequence[Evidence]) -> list[Quote]:
     return used
 
 
-def mark_sentences(answer: str, used: list[Quote]) -> str:
-    """`answer` with [n] after each sentence, n the citations (1 = used[0]) whose sentence shares its words."""
+def mark_sentences(answer: str, used: list[Quote], number: dict[int, int] | None = None) -> str:
+    """`answer` with [n] after each sentence, n the citations whose sentence shares its words
+    (`number` maps a passage to its citation number; by default used[0] is 1, used[1] is 2, …)."""
     unit_terms = [_unit_terms(q.evidence, q.unit) for q in used]
+    numbers = [number[id(q.evidence)] if number else n for n, q in enumerate(used, start=1)]
     out = []
     for sentence in SENTENCE_RE.split(answer):
         words = set(terms(sentence))
-        marks = [n for n, ut in enumerate(unit_terms, start=1) if words & ut]
+        marks = list(dict.fromkeys(n for n, ut in zip(numbers, unit_terms) if words & ut))
         if words and not marks:
-            marks = [1]
+            marks = [numbers[0]]
         out.append(sentence + "".join(f" [{n}]" for n in marks))
     return " ".join(out)
+
+
+def renumber(text: str, citations: tuple[Citation, ...]) -> tuple[str, tuple[Citation, ...]]:
+    """Markers renumbered in the order they first appear, with their citations; a citation the text
+    never marks is dropped (citations are exactly what the answer uses)."""
+    seen: dict[int, int] = {}
+    for m in MARKER_NUMBER_RE.finditer(text):
+        seen.setdefault(int(m.group(1)), len(seen) + 1)
+    text = MARKER_NUMBER_RE.sub(lambda m: f"[{seen[int(m.group(1))]}]", text)
+    kept = sorted((c for c in citations if c.rank in seen), key=lambda c: seen[c.rank])
+    return text, tuple(replace(c, rank=seen[c.rank]) for c in kept)
 
 
 # --------------------------------------------------------------------------- choosing the answerer

@@ -1,0 +1,197 @@
+"""The extractive answerer: the answer is composed of the course's own sentences, by the question's form.
+
+It reads the question's form, ranks the retrieved passages' units, decides whether the material
+supports an answer (the shared abstention rule), and composes the answer of that form (see
+`compose`). When it declines, it may say what the course does say nearby, marked as not an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tutor.answering.acronyms import asked_acronym, stands_for
+from tutor.answering.compose import (
+    Piece,
+    also_retrieved,
+    assemble,
+    comparison_pieces,
+    explanation_pieces,
+    highlights,
+    list_pieces,
+    single,
+)
+from tutor.answering.followup import contextualize
+from tutor.answering.forms import read
+from tutor.answering.question import parse
+from tutor.answering.rank import (
+    SECOND_QUOTE_RATIO,
+    Draft,
+    Evidence,
+    Quote,
+    TermWeights,
+    rank_quotes,
+    ranked_support,
+    spelled_out,
+    supported,
+    term_set,
+)
+from tutor.models import PATH_SEP, Citation
+
+ABSTAIN_TEXT = "The course material does not cover this question."
+NEARBY_MIN_SUPPORT = 0.25  # below this the nearest sentence is not worth showing beside a refusal
+OVERVIEW_SECTIONS = 6
+SMALLTALK_REPLY = "You're welcome! Ask me anything about the course whenever you like."
+GREETING_REPLY = "Hello! Ask me a question about the course, and I will answer from its material."
+
+
+def smalltalk_reply(text: str) -> str:
+    lowered = text.lower()
+    return SMALLTALK_REPLY if any(w in lowered for w in ("thank", "thx", "cheers", "ty")) else GREETING_REPLY
+
+
+def abstention(question: str, quotes: list[Quote], support: float, form: str | None) -> Draft:
+    """The refusal, with the nearest sentence of the course when it is close enough to help."""
+    if quotes and support >= NEARBY_MIN_SUPPORT:
+        best = quotes[0]
+        piece = single(best)
+        text, citations, _ = assemble([Piece(piece.evidence, piece.lo, piece.hi, piece.text)])
+        return Draft(f"{ABSTAIN_TEXT} Nearby, the course says: {text}", True, citations, form)
+    return Draft(ABSTAIN_TEXT, True, (), form)
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self) -> None:
+        self.weights: TermWeights | None = None  # the Tutor hands over its corpus term weights
+        # The Tutor hands over a way to read whole sections, for overviews: headings in reading order,
+        # and the passages (as Evidence) under one heading path.
+        self.outline: Callable[[], list[str]] | None = None
+        self.section_passages: Callable[[str], list[Evidence]] | None = None
+
+    def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
+        reading = read(question)
+        acronym = asked_acronym(question)
+        if acronym:
+            return self._acronym(question, acronym, qvec, evidence, reading.form)
+        quotes, support = ranked_support(question, qvec, evidence, self.weights)
+        if not quotes or not supported(support):
+            return abstention(question, quotes, support, reading.form)
+        pieces = self.compose(question, reading.form, reading.parts, qvec, quotes, evidence)
+        text, citations, used = assemble(pieces)
+        return Draft(
+            text,
+            False,
+            citations,
+            reading.form,
+            highlights(question, reading.form, text),
+            also_retrieved(evidence, used),
+        )
+
+    def compose(self, question, form, parts, qvec, quotes, evidence) -> list[Piece]:
+        """The pieces of the answer for a question of `form` (see `compose`)."""
+        if form == "multipart":
+            pieces: list[Piece] = []
+            previous = ""
+            for part, part_form in parts:
+                # "What is X, and why does it matter?": the later part's "it" is the earlier part's X.
+                part = contextualize(part, [previous]) if previous else part
+                previous = part
+                ranked = rank_quotes(part, qvec, evidence, self.weights)
+                for p in self.compose(part, part_form, (), qvec, ranked, evidence) if ranked else ():
+                    if not any(q.evidence is p.evidence and q.lo <= p.lo <= q.hi for q in pieces):
+                        pieces.append(p)
+            return pieces or [single(quotes[0])]
+        if form in ("list", "procedure") and not _asks_position(question):
+            asked_for = term_set(parse(question).asked_for)
+            found = list_pieces(quotes, numbered=form == "procedure", asked_for=asked_for)
+            if found:
+                return found
+        if form == "comparison":
+            found = comparison_pieces(question, quotes)
+            if found:
+                return found
+            return explanation_pieces(quotes, limit=2)
+        if form == "overview":
+            found = self._overview(question)
+            if found:
+                return found
+            return explanation_pieces(quotes, limit=4)
+        if form == "explanation":
+            return explanation_pieces(quotes)
+        return self._best(quotes)
+
+    @staticmethod
+    def _best(quotes: list[Quote]) -> list[Piece]:
+        """The best unit, and a second from another passage when it is nearly as good."""
+        scores = {(id(q.evidence), q.unit): q.score for q in quotes}
+        pieces = [single(quotes[0], scores)]
+        for q in quotes[1:]:
+            if q.score < SECOND_QUOTE_RATIO * quotes[0].score:
+                break
+            if q.evidence is not quotes[0].evidence:
+                pieces.append(single(q, scores))
+                break
+        return pieces
+
+    def _overview(self, question: str) -> list[Piece] | None:
+        """The lead sentence of each section: of the section the question names, or of the whole course."""
+        if self.outline is None or self.section_passages is None:
+            return None
+        headings = self.outline()
+        asked = term_set(question) - OVERVIEW_TERMS
+        named = [h for h in headings if asked and term_set(h.split(PATH_SEP)[-1]) and
+                 term_set(h.split(PATH_SEP)[-1]) <= asked]
+        if named:
+            root = max(named, key=len)
+            passages = [ev for ev in self.section_passages(root) if ev.units]
+            if not passages:
+                return None
+            ranked = [Quote(ev, i, 1.0 - 0.01 * n) for n, (ev, i) in
+                      enumerate((ev, i) for ev in passages for i in range(len(ev.units)))]
+            return list_pieces(ranked[:1], numbered=False) or explanation_pieces(ranked, limit=4)
+        else:
+            chosen = list(dict.fromkeys(h.split(PATH_SEP)[0] for h in headings))
+        pieces = []
+        for heading in chosen[: OVERVIEW_SECTIONS + 1]:
+            passages = self.section_passages(heading)
+            lead = next((ev for ev in passages if ev.units), None)
+            if lead is None:
+                continue
+            first = next((i for i, u in enumerate(lead.units) if len(u.text) > 25 and not u.text.endswith(":")), 0)
+            name = heading.split(PATH_SEP)[-1]
+            pieces.append(Piece(lead, first, first, f"{name}: {lead.units[first].text}", "- "))
+            if len(pieces) == OVERVIEW_SECTIONS:
+                break
+        return pieces if len(pieces) >= 2 else None
+
+    def _acronym(self, question: str, acronym: str, qvec, evidence, form) -> Draft:
+        """"What does YOLO stand for?", answered where a passage spells it out, or declined."""
+        found = spelled_out(acronym, evidence)
+        if not found:
+            return Draft(f"{ABSTAIN_TEXT} It does not spell out {acronym}.", True, (), form)
+        ev, unit, text, words = found
+        if unit < 0:  # spelled out in the passage's heading
+            citation = Citation(1, ev.chunk.chunk_id, ev.chunk.source, ev.chunk.section, ev.chunk.text,
+                                ev.units[0].text if ev.units else "", round(ev.score, 4),
+                                getattr(ev.chunk, "page", None))
+            answer = f"{stands_for(acronym, words)} [1]"
+            return Draft(answer, False, (citation,), form, (words,), also_retrieved(evidence, (ev,)))
+        _, citations, used = assemble([Piece(ev, unit, unit, text)])
+        answer = f"{stands_for(acronym, words)} [1]"
+        return Draft(answer, False, citations, form, (words,), also_retrieved(evidence, used))
+
+
+OVERVIEW_TERMS = term_set(
+    "summarise summarize summary overview outline main points ideas topics key takeaways gist article course "
+    "document text material chapter section lesson whole about cover covers say says discuss give me please can you"
+)
+
+
+def _asks_position(question: str) -> bool:
+    """"What comes after X?", "the last step": one step, not the whole list."""
+    parts = parse(question)
+    return bool(parts.order or parts.between or parts.last)
+
