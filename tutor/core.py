@@ -149,7 +149,7 @@ class Tutor:
         text = clean_question(question)
         if is_smalltalk(text):
             return self._smalltalk(text)
-        return self._answer_batch([text], [contextualize(text, history)], top_k)[0]
+        return self._answer_batch([text], [contextualize(text, history, self.retriever.embed)], top_k)[0]
 
     def ask_many(
         self, questions: Sequence[str], *, top_k: int | None = None, ids: Sequence[str | None] | None = None
@@ -185,7 +185,7 @@ class Tutor:
         if is_smalltalk(text):
             yield self._smalltalk(text)
             return
-        query = contextualize(text, history)
+        query = contextualize(text, history, self.retriever.embed)
         vectors, evidence = self._retrieve([query], top_k)
         streamer = getattr(self.answerer, "stream", None)
         draft = None

@@ -19,9 +19,18 @@ Greetings and thanks are never a topic: a follow-up after "Thanks!" refers to th
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from tutor.answering.forms import is_smalltalk
+from tutor.terms import STOPWORDS
+
+# Embeds short texts as normalised vectors (the Tutor's embedding model); used to find which word of the
+# previous question a bare phrase replaces ("What are the academic challenges?" + "What about industry?").
+Embed = Callable[[list[str]], np.ndarray]
+SWAP_SIMILARITY = 0.2  # below this no word of the previous question is the new phrase's counterpart
+LONGER_SPAN_BONUS = 0.05
 
 LEAD_RE = re.compile(r"^\s*(?:and|but|also|so|ok(?:ay)?|what about|how about|what of|and what about)\b[\s,]*", re.I)
 PREPOSITIONS = ("in", "for", "at", "on", "of", "about", "with", "from", "to", "among", "between", "by")
@@ -42,7 +51,9 @@ BARE_WH_RE = re.compile(
 REFERRING_RE = re.compile(
     r"\b(?:it|its|they|them|their|theirs|these|those|he|she|him|her|his)\b"
     rf"|(?:^|\b(?:{_AUX}|about|with|of|for|on|by|from|to|does|do|did|why|how|what|explain|describe)\s+)(?:that|this)"
-    r"(?=\s*(?:[?.!,]|$|\s+(?:matter|mean|work|happen|help|differ|affect|compare|change|lead|cause)s?\b))",
+    r"(?=\s*(?:[?.!,]|$|\s+(?:matter|mean|work|happen|help|differ|affect|compare|change|lead|cause)s?\b"
+    r"|\s+(?:a|an|the|so|such|really|still|always|ever|not|true|bad|good|hard|important|necessary|possible|"
+    r"[a-z]+(?:ful|ant|ent|ible|able|ary|ic|ous|ive))\b))",
     re.I,
 )
 # "What is X?", "Define X", "What does X mean?", "Explain X": where a question names its subject plainly.
@@ -83,16 +94,81 @@ def subject(question: str) -> str | None:
     return None
 
 
-def _swap(base: str, rest: str) -> str:
-    """The previous question with the new phrase in place of its matching prepositional phrase."""
+REVERSE_RE = re.compile(r"^(?:the\s+)?(?:other\s+way\s+a?round|vice\s+versa|reverse|opposite(?:\s+direction)?|converse(?:ly)?)$", re.I)
+
+
+def _reverse(base: str, embed: Embed | None) -> str | None:
+    """"And the other way around?": the previous question with its two most alike words swapped
+    ("What does industry contribute to academia?" becomes "What does academia contribute to industry?")."""
+    head = base.split("?")[0]
+    words = [m for m in re.finditer(r"[A-Za-z][\w-]*", head)
+             if m.group(0).lower() not in STOPWORDS and not QUESTION_START_RE.match(m.group(0)) and m.start() > 0]
+    if embed is None or len(words) < 2:
+        return None
+    vectors = embed([m.group(0) for m in words])
+    similarity = vectors @ vectors.T - 2 * np.eye(len(words))
+    i, j = sorted(np.unravel_index(int(np.argmax(similarity)), similarity.shape))
+    a, b = words[i], words[j]
+    return f"{head[: a.start()]}{b.group(0)}{head[a.end() : b.start()]}{a.group(0)}{head[b.end():]}?"
+
+
+def _swap(base: str, rest: str, embed: Embed | None = None) -> str:
+    """The previous question with the new phrase in place of its counterpart: the phrase after the same
+    preposition, else the word of the previous question most like it in meaning, else its last
+    prepositional phrase."""
+    if REVERSE_RE.match(rest) and (reversed_ := _reverse(base, embed)):
+        return reversed_
     first = rest.split()[0].lower()
     same = re.search(rf"\b{re.escape(first)}\s+[^,;?.!]+$", base, re.I) if first in PREPOSITIONS else None
     if same:
         return f"{base[: same.start()]}{rest}?"
+    if embed is not None and first not in PREPOSITIONS:
+        swapped = _swap_counterpart(base, rest, embed)
+        if swapped:
+            return swapped
     last = re.search(rf"\b({'|'.join(PREPOSITIONS)})\s+[^,;?.!]+$", base, re.I)
-    if last and first not in PREPOSITIONS:
-        return f"{base[: last.start()]}{last.group(1)} {rest}?"
+    if last:
+        phrase = rest if first in PREPOSITIONS else f"{last.group(1)} {rest}"
+        return f"{base[: last.start()]}{phrase}?"
     return f"{base} {rest}?"
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Runs of one to three content words of a question (no stop words inside), as character spans."""
+    words = [m for m in re.finditer(r"[A-Za-z0-9][\w-]*", text)
+             if m.group(0).lower() not in STOPWORDS and not QUESTION_START_RE.match(m.group(0)) and m.start() > 0]
+    spans = []
+    for i, first in enumerate(words):
+        for j in range(i, min(i + 3, len(words))):
+            if j > i and not re.fullmatch(r"\s+", text[words[j - 1].end() : words[j].start()]):
+                break
+            spans.append((first.start(), words[j].end()))
+    return spans
+
+
+def _swap_counterpart(base: str, rest: str, embed: Embed) -> str | None:
+    """`base` with its run of words most similar to `rest` replaced by `rest`, when one is similar enough
+    ("the academic approach" for "the industry approach", "misconception 2" for "misconception 3")."""
+    head = base.split("?")[0]  # "Who proposed X? When": the question proper, not what was asked of it
+    phrase = re.sub(r"^(?:the|a|an)\s+", "", rest, flags=re.I)
+    if len(phrase.split()) > 4:
+        return None
+    # Words the phrase shares with the question stay ("the industry approach" after "the academic
+    # approach" changes only "academic"); the rest of the phrase replaces its counterpart.
+    kept = {w.lower() for w in re.findall(r"[\w-]+", head)}
+    new = " ".join(w for w in phrase.split() if w.lower() not in kept) or phrase
+    spans = [(a, b) for a, b in _spans(head) if not {w.lower() for w in head[a:b].split()} & set(new.lower().split())
+             and not (new != phrase and {w.lower() for w in head[a:b].split()} & {w.lower() for w in phrase.split()})]
+    if not spans:
+        return None
+    vectors = embed([new] + [head[a:b] for a, b in spans])
+    # A longer run that is nearly as similar is the fuller counterpart ("research focus areas").
+    similarity = vectors[1:] @ vectors[0] + np.array([LONGER_SPAN_BONUS * (len(head[a:b].split()) - 1) for a, b in spans])
+    best = int(np.argmax(similarity))
+    if similarity[best] < SWAP_SIMILARITY:
+        return None
+    a, b = spans[best]
+    return f"{head[:a]}{new}{head[b:]}?"
 
 
 def _refer(question: str, base: str) -> str:
@@ -114,8 +190,9 @@ def _refer(question: str, base: str) -> str:
     return f"{question.rstrip(' ?.!')} (about: {base.rstrip(' ?.!')})?"
 
 
-def contextualize(question: str, history: Sequence | None) -> str:
-    """The question rewritten to stand alone, or unchanged when it already does (or there is no history)."""
+def contextualize(question: str, history: Sequence | None, embed: Embed | None = None) -> str:
+    """The question rewritten to stand alone, or unchanged when it already does (or there is no history).
+    `embed` lets a bare phrase replace its counterpart in meaning ("academic" for "industry")."""
     previous = previous_questions(history)
     if not previous or is_smalltalk(question):
         return question
@@ -123,14 +200,15 @@ def contextualize(question: str, history: Sequence | None) -> str:
     rest = (question[lead.end() :] if lead else question).strip().rstrip("?.! ").strip()
     if not rest:
         return question
-    base = contextualize(previous[-1], previous[:-1]).strip().rstrip("?.! ")
-    if BARE_WH_RE.match(rest):
+    base = contextualize(previous[-1], previous[:-1], embed).strip().rstrip("?.! ")
+    if BARE_WH_RE.match(rest) or (re.match(r"^\s*(?:why|how)\s+(?!" + _AUX + r"\b)", rest, re.I)
+                                  and len(rest.split()) <= 3):
         return f"{base}? {rest[0].upper()}{rest[1:]}?"  # "Why?": asked of the previous question
     complete = bool(QUESTION_START_RE.match(rest)) and len(rest.split()) >= 2
     if not complete and (lead or len(rest.split()) <= 4):
-        return _swap(base, rest)
+        return _swap(base, rest, embed)
     if REFERRING_RE.search(question) and not re.search(r",|\band\b", question[: REFERRING_RE.search(question).start()]):
         return _refer(question, base)
     if lead and not complete:
-        return _swap(base, rest)
+        return _swap(base, rest, embed)
     return question
