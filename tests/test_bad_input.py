@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tutor import TutorError
-from tutor.answering.rank import ABSTAIN_TEXT
+from tutor.answering.extractive import ABSTAIN_TEXT
 from tutor.config import MAX_CORPUS_FILE_BYTES, MAX_QUESTION_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent

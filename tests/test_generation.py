@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tutor import TutorError
-from tutor.answering.rank import ABSTAIN_TEXT, ExtractiveAnswerer
+from tutor.answering.extractive import ABSTAIN_TEXT, ExtractiveAnswerer
 from tutor.core import Tutor, resolve_answerer
 from tutor.answering.seq2seq import (
     UNTRACED_NOTE,

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from tutor.answering.rank import Evidence, Quote, expand_quote, rank_quotes, supported_quotes
+from tutor.answering.compose import single
+from tutor.answering.rank import Evidence, Quote, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
 from tutor.answering.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
@@ -395,8 +396,8 @@ def test_a_later_sentence_of_a_labelled_paragraph_is_answered_with_the_field_fro
         Unit("A peel", "Tools", True),
     )
     evidence = Evidence(1, Chunk("c1", "course.md", "Ovens", text, 0, len(text)), 0.6, 0.6, units, np.zeros((4, 2)))
-    assert expand_quote(Quote(evidence, 1, 1.0)) == "Bakeries: Open at dawn. Heat ovens to 250 degrees."
-    assert expand_quote(Quote(evidence, 3, 1.0)) == "Tools: A peel"  # a nested item names its parent
+    assert single(Quote(evidence, 1, 1.0)).text == "Bakeries: Open at dawn. Heat ovens to 250 degrees."
+    assert single(Quote(evidence, 3, 1.0)).text == "Tools: A peel"  # a nested item names its parent
 
 
 def test_a_sentence_takes_the_words_of_its_whole_heading_path():

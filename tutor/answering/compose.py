@@ -189,6 +189,11 @@ def _row_text(units: tuple[Unit, ...], i: int) -> tuple[int, int, str]:
     return lo, hi, label + "; ".join(u.text[len(label) :] for u in units[lo : hi + 1])
 
 
+def _introduces(units: tuple[Unit, ...], i: int) -> bool:
+    """A lead-in ("Researchers aim to:") or a parent item ("Speech Recognition" over its examples)."""
+    return _is_lead_in(units[i]) or (i + 1 < len(units) and units[i + 1].context == units[i].text)
+
+
 def single(quote: Quote, scores: dict | None = None) -> Piece:
     """One unit as an answer: a table cell brings its row, a lead-in or parent item its items, a later
     sentence of a labelled paragraph the field from its start, a nested item names its parent."""
@@ -198,7 +203,7 @@ def single(quote: Quote, scores: dict | None = None) -> Piece:
     if ROW_SEP in unit.text:
         lo, hi, text = _row_text(units, i)
         return Piece(ev, lo, hi, text)
-    if _is_lead_in(unit):
+    if _introduces(units, i):
         found = _items_of(units, i)
         if found:
             head, last, items = found
@@ -267,7 +272,9 @@ SIDE_SPLIT_RE = re.compile(
     r"\b(?:compare|comparing|contrast|between|differ(?:ence|ences)?\s+between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)(?:\s+(?:in|on|for|when|regarding|with respect to)\s+.*)?\s*\??$"
     r"|^\s*(?:how|in what ways?|what)\s+(?:\w+\s+){0,3}?(?:does|do|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\w*\s+(?:from|with|to)\s+(.+?)(?:\s+(?:in|on|for|when|regarding)\s+.*)?\s*\??$"
     r"|(?:^|\s)([\w-]+(?:\s+[\w-]+)?)\s+(?:versus|vs\.?)\s+([\w-]+(?:\s+[\w-]+)?)"
-    r"|\b(?:in|for|at|by)\s+([\w-]+)\s+(?:and|versus|vs\.?|compared\s+(?:with|to))\s+(?:in\s+|for\s+|at\s+|by\s+)?([\w-]+)",
+    r"|\b(?:in|for|at|by)\s+([\w-]+)\s+(?:and|versus|vs\.?|compared\s+(?:with|to))\s+(?:in\s+|for\s+|at\s+|by\s+)?([\w-]+)"
+    r"|^(.+?)\s+(?:compared\s+(?:with|to)|as\s+opposed\s+to|rather\s+than|than)\s+(.+?)\s*\??$"
+    r"|\b(?:to|for|by|between)\s+([\w-]+)\s+and\s+(?:to\s+|for\s+|by\s+)?([\w-]+)",
     re.I,
 )
 
@@ -279,7 +286,11 @@ def sides(question: str) -> list[frozenset[str]]:
         return []
     groups = [g for g in found.groups() if g]
     out = [frozenset(terms(g)) for g in groups[:2]]
-    return out if all(out) and out[0] != out[1] else []
+    if len(out) < 2:
+        return []
+    shared = out[0] & out[1]  # "the focus of academia" and "the focus of industry": only the sides differ
+    out = [side - shared for side in out]
+    return out if all(out) else []
 
 
 def _mentions(side: frozenset[str], ev: Evidence, i: int) -> bool:
@@ -305,6 +316,9 @@ def comparison_pieces(question: str, quotes: list[Quote]) -> list[Piece] | None:
     wanted = sides(question)
     top = [q for q in quotes[:30] if q.score >= 0.7 * best.score]
     row_quote = next((q for q in top[:3] if ROW_SEP in quote_text(q)), None)
+    if wanted and (row_quote is None or not _row_has_sides(row_quote, wanted)):
+        # a table row that holds both sides answers a comparison best, even a little lower down
+        row_quote = next((q for q in top[:10] if ROW_SEP in quote_text(q) and _row_has_sides(q, wanted)), row_quote)
     if row_quote is not None and (not wanted or row_quote is best or _row_has_sides(row_quote, wanted)):
         ev = row_quote.evidence
         lo, hi, _ = _row_text(ev.units, row_quote.unit)
@@ -313,16 +327,47 @@ def comparison_pieces(question: str, quotes: list[Quote]) -> list[Piece] | None:
         return [Piece(ev, lo, lo, f"{label}:"), *cells] if len(cells) >= 2 else None
     if not wanted:
         return None
+    if all(_mentions(side, best.evidence, best.unit) for side in wanted) and ROW_SEP not in quote_text(best):
+        return [single(best)]  # the best unit compares the sides itself
+    # Each side's candidates: units that speak of it and of no other side ("The relationship between
+    # academia and industry …" speaks of both and is neither side's answer).
+    own = [[q for q in top if _mentions(side, q.evidence, q.unit)
+            and not any(_mentions(other, q.evidence, q.unit) for other in wanted if other is not side)]
+           for side in wanted]
+    if not all(own):
+        return None
+    # Parallel structure: the sides are usually told in one place, so after the strongest side is
+    # chosen, the others come from its passage when it speaks of them.
+    lead = max(range(len(wanted)), key=lambda k: own[k][0].score)
+    picks: dict[int, Quote] = {lead: own[lead][0]}
+    for k in range(len(wanted)):
+        if k != lead:
+            same = [q for q in own[k] if q.evidence is picks[lead].evidence]
+            picks[k] = same[0] if same else own[k][0]
     pieces = []
-    for side in wanted:
-        pick = next((q for q in top if _mentions(side, q.evidence, q.unit)), None)
-        if pick is None:
-            return None
-        piece = single(pick)
-        if any(p.evidence is piece.evidence and p.lo == piece.lo for p in pieces):
+    for k in range(len(wanted)):
+        piece = _field(picks[k]) or single(picks[k])
+        if any(p.evidence is piece.evidence and p.lo <= piece.lo <= p.hi for p in pieces):
             return None
         pieces.append(Piece(piece.evidence, piece.lo, piece.hi, piece.text, "- "))
     return pieces
+
+
+MAX_FIELD_CHARS = 300
+
+
+def _field(quote: Quote) -> Piece | None:
+    """A labelled paragraph whole ("Academia: Limited by budgets. May train for weeks. …"), from the
+    unit that opens it, when it is short enough to stand as one side of a comparison."""
+    ev, i = quote.evidence, quote.unit
+    label = LABEL_RE.match(ev.units[i].text)
+    if not label or ev.units[i].item:
+        return None
+    hi = i
+    while hi + 1 < len(ev.units) and ev.units[hi + 1].context == label.group(1) and not ev.units[hi + 1].item:
+        hi += 1
+    text = " ".join(u.text for u in ev.units[i : hi + 1])
+    return Piece(ev, i, hi, text) if hi > i and len(text) <= MAX_FIELD_CHARS else None
 
 
 def _row_has_sides(quote: Quote, wanted: list[frozenset[str]]) -> bool:
@@ -337,9 +382,10 @@ def explanation_pieces(quotes: list[Quote], limit: int = MAX_EXPLAIN_UNITS) -> l
         return []
     best = quotes[0].score
     pool = [q for q in quotes[:15] if q.score >= EXPLAIN_RATIO * best]
-    chosen: list[Piece] = [single(pool[0])]
+    scores = {(id(q.evidence), q.unit): q.score for q in quotes}
+    chosen: list[Piece] = [_field(pool[0]) or single(pool[0], scores)]
     vectors = [pool[0].evidence.unit_vectors[pool[0].unit]]
-    covered = {(id(pool[0].evidence), j) for j in range(chosen[0].lo, chosen[0].hi + 1)}
+    covered = {(id(chosen[0].evidence), j) for j in range(chosen[0].lo, chosen[0].hi + 1)}
     candidates = pool[1:]
     while candidates and len(chosen) < limit:
         def mmr(q: Quote) -> float:
@@ -351,7 +397,7 @@ def explanation_pieces(quotes: list[Quote], limit: int = MAX_EXPLAIN_UNITS) -> l
         sim = max(float(v @ pick.evidence.unit_vectors[pick.unit]) for v in vectors)
         if (id(pick.evidence), pick.unit) in covered or sim >= REDUNDANT:
             continue
-        piece = single(pick)
+        piece = single(pick, scores)
         span = {(id(piece.evidence), j) for j in range(piece.lo, piece.hi + 1)}
         if span & covered:
             continue

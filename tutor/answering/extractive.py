@@ -7,6 +7,7 @@ supports an answer (the shared abstention rule), and composes the answer of that
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -190,8 +191,15 @@ OVERVIEW_TERMS = term_set(
 )
 
 
+POSITION_RE = re.compile(
+    r"\b(?:step|stage|phase|item|point|part)\s+\d+\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth|tenth|last|final|next)\s+(?:step|stage|phase|item|point|thing|part)\b",
+    re.I,
+)
+
+
 def _asks_position(question: str) -> bool:
-    """"What comes after X?", "the last step": one step, not the whole list."""
+    """"What comes after X?", "the last step", "What is step 6?": one step, not the whole list."""
     parts = parse(question)
-    return bool(parts.order or parts.between or parts.last)
+    return bool(parts.order or parts.between or parts.last or POSITION_RE.search(question))
 

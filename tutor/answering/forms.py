@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tutor.answering.question import parse
+from tutor.answering.question import body_start, parse
 
 SMALLTALK_RE = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|howdy|yo|greetings|good\s+(?:morning|afternoon|evening|night)|"
@@ -46,7 +46,7 @@ PROCEDURE_RE = re.compile(
 COMPARISON_RE = re.compile(
     r"\b(?:compare|compares|compared\s+(?:with|to)|comparing|comparison|contrast|differ(?:s|ed|ent|ence|ences)?|distinguish|"
     r"versus|vs\.?|(?:similar(?:ities|ity)?|alike|same)\b.*\b(?:and|between)|how\s+(?:do|does)\s+.+\s+compare|"
-    r"unlike|whereas|as\s+opposed\s+to|better|worse)\b",
+    r"unlike|whereas|as\s+opposed\s+to|better|worse|equally|[a-z]+er\s+than|(?:more|less|fewer)\s+(?:\w+\s+)?than)\b",
     re.I,
 )
 # "in academia and in industry", "for students and for teachers": the same slot filled twice.
@@ -54,8 +54,7 @@ BOTH_SIDES_RE = re.compile(r"\b(in|for|at|on|by|between)\s+([\w-]+(?:\s+[\w-]+)?
 LIST_RE = re.compile(
     r"^\s*(?:list|name|enumerate|give|mention|identify)\b|"
     r"\b(?:which|what)\s+(?:are|were)\b|\bwhat\s+(?:\w+\s+){0,3}(?:are|were|include|includes)\b|"
-    r"\b(?:examples?|kinds|types|ways|factors|reasons|components|parts|elements|challenges|benefits|advantages|"
-    r"disadvantages|drawbacks|features|characteristics|areas|tools|methods|techniques|metrics|skills)\b",
+    r"\b(?:what|which)\s+(?:kinds|types|sorts|examples)\s+of\b|\bexamples\s+of\b",
     re.I,
 )
 EXPLANATION_RE = re.compile(
@@ -88,6 +87,11 @@ PLURAL_ASKED_RE = re.compile(rf"^\s*(?:what|which)\s+(?!{_AUX_S})([a-z-]{{2,}}[^
 SEVERAL_RE = re.compile(r"^\s*what\s+(?:are|were)\s+(?:the|some|its|their|all|two|three|four|five|several)\b", re.I)
 
 
+# "a shared priority for researchers and companies", "what do both use": what they have in common, not
+# how they differ.
+SHARED_RE = re.compile(r"\b(?:shared?|both|common|in\s+common|alike|together|joint(?:ly)?|similar(?:ities|ity)?)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Reading:
     """A question's form, and for several parts, each part with its own form."""
@@ -112,13 +116,19 @@ def split_parts(question: str) -> list[str]:
 
 
 def _form_of_one(question: str) -> str:
+    # A leading clause or statement is given ("Whereas companies see X as critical, how do researchers
+    # regard it?", "If reliability matters more than novelty, …"): its words do not set the form.
     text = question.strip()
-    asked = parse(text).asked
+    text = text[body_start(text) :]
+    parts = parse(text)
+    asked = parts.asked
     if OVERVIEW_RE.search(text):
         return "overview"
-    if FACTOID_RE.search(asked) and not COMPARISON_RE.search(asked):
+    if parts.order or parts.between or parts.last:
+        return "procedure"  # "what comes right after X?": a position in a list of steps
+    if FACTOID_RE.search(asked) and not COMPARISON_RE.search(text):
         return "factoid"
-    if COMPARISON_RE.search(text) or BOTH_SIDES_RE.search(asked):
+    if COMPARISON_RE.search(text) or (BOTH_SIDES_RE.search(asked) and not SHARED_RE.search(text)):
         return "comparison"
     if PROCEDURE_RE.search(text):
         return "procedure"
@@ -146,7 +156,8 @@ def read(question: str) -> Reading:
     """The form of `question` (see the module docstring)."""
     if is_smalltalk(question):
         return Reading("smalltalk")
-    parts = split_parts(question)
+    body = question.strip()[body_start(question.strip()) :]
+    parts = split_parts(body)
     if len(parts) > 1:
         return Reading("multipart", tuple((p, _form_of_one(p)) for p in parts))
     return Reading(_form_of_one(question))

@@ -146,6 +146,14 @@ def _trailing_clause(text: str) -> int | None:
     return None
 
 
+def body_start(question: str) -> int:
+    """Where the question proper starts, after statements or a leading given clause (0 when none)."""
+    text = question.strip()
+    cut = _statement_end(text) or 0
+    lead = _leading_clause(text[cut:])
+    return cut + (lead or 0)
+
+
 @lru_cache(maxsize=4096)
 def parse(question: str) -> QuestionParts:
     """Split a question into what it asks and what it takes as given, and read its order words and
@@ -268,7 +276,7 @@ _NUMBER_WORDS = (
     r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 )
 NUMBER_RE = re.compile(rf"(?<![\w-])\d|\b(?:{_NUMBER_WORDS})\b", re.I)
-DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
+DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|\d+\s?(?:ms|s|h|min))\b", re.I)
 # "Who built it?" - "academics": people named by what they are, not by name.
 PEOPLE_RE = re.compile(
     r"\b(?:academics|researchers|scientists|engineers|students|professors|developers|practitioners|people|"

@@ -114,6 +114,9 @@ def _defines(subject: str, text: str) -> bool:
 
 
 NUMBER_BONUS = 0.3
+# A unit that holds a duration is more likely the one that answers "how long". (A year, a count or a
+# name is required of the best quote instead: see `typed_first` and `answer_type_found`.)
+TYPE_BONUS = 0.15
 WHY_BONUS = 0.1
 # Causal connectives and verbs: a sentence that answers "why" usually gives a cause or an effect.
 REASON_RE = re.compile(
@@ -259,6 +262,7 @@ def rank_quotes(
     excluded = term_set(parts.excluded)
     place = named_place(question)
     kinds = which_kinds(question)
+    kind = answer_type(question)
     quotes = []
     for ev in evidence:
         if not ev.units:
@@ -284,6 +288,8 @@ def rank_quotes(
                 score += WHY_BONUS
             if asked_numbers and asked_numbers <= _numbers(unit.text):
                 score += NUMBER_BONUS
+            if kind == "duration" and has_answer_type(kind, unit.text, question):
+                score += TYPE_BONUS
             if i == target or (parts.last and _is_last_item(ev.chunk, ev.units, i)):
                 score += ORDER_BONUS
             if i in anchors:
@@ -314,7 +320,11 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     if not answer_type_found(question, quote_text(best)):
         return 0.0
     text = f"{best.evidence.chunk.section} {best.evidence.chunk.text}"
-    return 0.5 * best.score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
+    # Holding the kind of answer asked for helps choose among quotes, but is checked on its own above:
+    # it is not evidence that the quote is about what is asked.
+    kind = answer_type(question)
+    score = best.score - (TYPE_BONUS if kind == "duration" and has_answer_type(kind, quote_text(best), question) else 0.0)
+    return 0.5 * score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
 
 
 def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
