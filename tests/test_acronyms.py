@@ -47,9 +47,9 @@ def test_the_answer_sentence_agrees_with_a_plural():
 def test_an_acronym_spelled_out_only_in_a_heading_is_answered_and_cited(tutor):
     answer = tutor.ask("What does YOLO stand for?")
     assert answer.text == "YOLO stands for You Only Look Once. [1]"
-    first = answer.citations[0]
+    (first,) = answer.citations  # the one passage under the heading that spells it out
     assert first.section.endswith("Example 3: YOLO (You Only Look Once)")
-    assert first.quote == "Example 3: YOLO (You Only Look Once)"
+    assert first.quote and first.quote in first.text  # a quote is always text of its passage
 
 
 def test_an_acronym_the_material_uses_but_never_spells_out_abstains(tutor):

@@ -42,9 +42,16 @@ def test_ask_many_gives_the_same_answers_as_ask(tutor):
 
 def test_to_dict_follows_the_answer_schema(tutor):
     data = tutor.ask("What is model drift?").to_dict()
-    assert set(data) == {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"}
+    # The schema only grows: the first eight fields are the contract, the rest were added after.
+    assert set(data) == {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error",
+                         "form", "interpreted_as", "also_retrieved", "highlights"}
     assert data["generator"] == "extractive"
-    assert set(data["citations"][0]) == {"rank", "chunk_id", "source", "section", "text", "quote", "score"}
+    assert data["form"] == "definition" and data["interpreted_as"] is None
+    assert set(data["citations"][0]) == {"rank", "chunk_id", "source", "section", "text", "quote", "score", "page"}
+    # Citations are exactly what the answer quotes; other retrieved passages come separately, unquoted.
+    assert [c["rank"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
+    assert all(f"[{c['rank']}]" in data["answer"] for c in data["citations"])
+    assert all(c["quote"] == "" for c in data["also_retrieved"])
     assert data["citations"][0]["source"].endswith("deep-learning-academic-vs-industry.txt")
 
 

@@ -32,6 +32,7 @@ from tutor.answering.rank import (
     Evidence,
     Quote,
     TermWeights,
+    coverage,
     rank_quotes,
     ranked_support,
     spelled_out,
@@ -42,6 +43,7 @@ from tutor.models import PATH_SEP, Citation
 
 ABSTAIN_TEXT = "The course material does not cover this question."
 NEARBY_MIN_SUPPORT = 0.25  # below this the nearest sentence is not worth showing beside a refusal
+NEARBY_COVERAGE = 0.5  # share of the question's terms (by rarity) the nearest sentence and its headings hold
 OVERVIEW_SECTIONS = 6
 SMALLTALK_REPLY = "You're welcome! Ask me anything about the course whenever you like."
 GREETING_REPLY = "Hello! Ask me a question about the course, and I will answer from its material."
@@ -52,14 +54,22 @@ def smalltalk_reply(text: str) -> str:
     return SMALLTALK_REPLY if any(w in lowered for w in ("thank", "thx", "cheers", "ty")) else GREETING_REPLY
 
 
-def abstention(question: str, quotes: list[Quote], support: float, form: str | None) -> Draft:
-    """The refusal, with the nearest sentence of the course when it is close enough to help."""
-    if quotes and support >= NEARBY_MIN_SUPPORT:
+def abstention(question: str, quotes: list[Quote], support: float, form: str | None,
+               weights: TermWeights | None = None) -> Draft:
+    """The refusal, with the nearest sentence of the course when it is close enough to help: it must
+    speak of most of what the question names (a question in another language, or about something
+    else, gets the refusal alone)."""
+    if quotes and support >= NEARBY_MIN_SUPPORT and _speaks_of(question, quotes[0], weights):
         best = quotes[0]
         piece = single(best)
         text, citations, _ = assemble([Piece(piece.evidence, piece.lo, piece.hi, piece.text)])
         return Draft(f"{ABSTAIN_TEXT} Nearby, the course says: {text}", True, citations, form)
     return Draft(ABSTAIN_TEXT, True, (), form)
+
+
+def _speaks_of(question: str, quote: Quote, weights: TermWeights | None) -> bool:
+    unit = quote.evidence.units[quote.unit]
+    return coverage(question, f"{quote.evidence.chunk.section} {unit.context} {unit.text}", weights) >= NEARBY_COVERAGE
 
 
 class ExtractiveAnswerer:
@@ -79,7 +89,7 @@ class ExtractiveAnswerer:
             return self._acronym(question, acronym, qvec, evidence, reading.form)
         quotes, support = ranked_support(question, qvec, evidence, self.weights)
         if not quotes or not supported(support):
-            return abstention(question, quotes, support, reading.form)
+            return abstention(question, quotes, support, reading.form, self.weights)
         pieces = self.compose(question, reading.form, reading.parts, qvec, quotes, evidence)
         text, citations, used = assemble(pieces)
         return Draft(
