@@ -64,7 +64,7 @@ def test_text_file_one_question_per_line_gives_json_lines_with_line_numbers_as_i
     assert DRIFT in drift["answer"] and not drift["abstained"] and drift["error"] is None
     assert drift["citations"][0]["section"].endswith("Industry Challenges")
     assert cup["abstained"] and cup["citations"] == []
-    assert set(drift) == {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"}
+    assert {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"} <= set(drift)
     summary = capsys.readouterr().err
     assert "1 answered, 1 abstained, 0 errors" in summary and "questions/s" in summary
 
@@ -92,7 +92,7 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     assert [r["id"] for r in rows] == ["drift", "2"]
     assert DRIFT in rows[0]["answer"] and rows[0]["abstained"] == "false" and rows[0]["error"] == ""
     sources = rows[0]["sources"].split(" | ")
-    assert len(sources) == 3
+    assert len(sources) == len(first["citations"])  # the cited passages only
     assert sources[0].startswith("Challenges in Each Perspective › Industry Challenges (")
     assert sources[0].endswith("deep-learning-academic-vs-industry.txt)")
     assert "knowledge creation" in rows[1]["answer"] and rows[1]["topic"] == "academia"

@@ -77,10 +77,9 @@ def evidence_for(tutor: Tutor, question: str):
 
 def prompt_ids(answerer: Seq2SeqAnswerer, tutor: Tutor, question: str) -> list[int]:
     """The prompt the answerer builds for `question`, as answer() builds it."""
-    from tutor.answering.rank import rank_quotes
-
     question, qvec, evidence = evidence_for(tutor, question)
-    return answerer.build_prompt(question, evidence, rank_quotes(question, qvec, evidence)).ids
+    quoted = answerer._extractive.answer(question, qvec, evidence)
+    return answerer._prompt(question, qvec, evidence, quoted).ids
 
 
 def add_to_hub(hub: Path, model_id: str, checkpoint: Path) -> Path:
@@ -230,7 +229,9 @@ def test_an_answer_the_material_supports_is_marked_and_cited(seq2seq_tutor, monk
     assert answer.text == f"{DRIFT_SENTENCE.lower()}. [1]"
     assert DRIFT_SENTENCE in answer.citations[0].quote
     assert answer.citations[0].section.endswith("Industry Challenges")
-    assert [c.rank for c in answer.citations] == [1, 2, 3]
+    # Only the passage the answer uses is cited; the others are listed apart, without quotes.
+    assert [c.rank for c in answer.citations] == [1]
+    assert len(answer.also_retrieved) == 2 and all(c.quote == "" for c in answer.also_retrieved)
 
 
 def test_an_answer_drawing_on_two_passages_cites_both(seq2seq_tutor):
@@ -238,7 +239,8 @@ def test_an_answer_drawing_on_two_passages_cites_both(seq2seq_tutor):
     first, second = evidence[0].units[0].text, evidence[1].units[0].text
     used = trace(f"{first} {second}", evidence)
     assert [q.evidence for q in used[:2]] == [evidence[0], evidence[1]]
-    draft = seq2seq_tutor.answerer.finish(question, qvec, evidence, [], seq2seq_tutor.answerer.build_prompt(
+    quoted = seq2seq_tutor.answerer._extractive.answer(question, qvec, evidence)
+    draft = seq2seq_tutor.answerer.finish(question, evidence, quoted, seq2seq_tutor.answerer.build_prompt(
         question, evidence), f"{first} {second}")
     assert draft.text.count("[1]") == 1 and draft.text.count("[2]") == 1
     assert draft.citations[0].quote == first and draft.citations[1].quote == second

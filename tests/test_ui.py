@@ -75,7 +75,7 @@ def test_ask_endpoint_returns_the_answer_json_with_citations(client, tutor):
     assert "[1]" in result["answer"]
     assert result["answer"] == tutor.ask("What is model drift?").text
     assert result["citations"][0]["section"].endswith("Industry Challenges")
-    assert set(result) == {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"}
+    assert result == tutor.ask("What is model drift?").to_dict() | {"latency_ms": result["latency_ms"]}
 
 
 @pytest.mark.parametrize("bad", ["", "x" * 2_500])
@@ -124,12 +124,12 @@ def test_follow_up_question_is_answered_in_the_context_of_the_conversation(clien
     assert len(second[0]) == 4  # both turns of the conversation are kept
 
 
-@pytest.mark.parametrize("top_k", [1, 5])
-def test_top_k_setting_sets_how_many_passages_are_shown(client, top_k):
-    job = client.submit("What is model drift?", [], top_k, api_name="/chat")
+def test_the_sources_panel_shows_the_cited_passages_only(client, tutor):
+    job = client.submit("What is model drift?", [], 5, api_name="/chat")
     job.result(timeout=60)
     sources = job.outputs()[-1][2]
-    assert sources.count('<li class="tutor-source"') == top_k
+    cited = tutor.ask("What is model drift?", top_k=5).citations
+    assert sources.count('<li class="tutor-source"') == len(cited)
 
 
 def test_off_topic_question_is_shown_as_not_covered(client):
