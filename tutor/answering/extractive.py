@@ -211,5 +211,5 @@ POSITION_RE = re.compile(
 def _asks_position(question: str) -> bool:
     """"What comes after X?", "the last step", "What is step 6?": one step, not the whole list."""
     parts = parse(question)
-    return bool(parts.order or parts.between or parts.last or POSITION_RE.search(question))
+    return bool(parts.order or parts.between or parts.last or parts.position or POSITION_RE.search(question))
 

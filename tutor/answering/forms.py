@@ -38,7 +38,8 @@ OVERVIEW_RE = re.compile(
     re.I,
 )
 PROCEDURE_RE = re.compile(
-    r"\b(?:steps?|stages?|phases?|procedure|process|workflow|pipeline|in\s+what\s+order|sequence|"
+    r"\b(?:steps?|stages?|phases?|procedure|process|workflow|pipeline|in\s+what\s+order|sequence|go\s+about|"
+    r"(?:what|which)\s+(?:method|methods|methodology)|"
     r"how\s+(?:do|does|should|would|can)\s+(?:i|you|we|one)\b|what\s+(?:comes|happens)\s+(?:next|after|before|first|last)|"
     r"(?:first|last|final|next)\s+(?:thing|step|stage))\b",
     re.I,
@@ -124,8 +125,10 @@ def _form_of_one(question: str) -> str:
     asked = parts.asked
     if OVERVIEW_RE.search(text):
         return "overview"
-    if parts.order or parts.between or parts.last:
+    if parts.order or parts.between or parts.last or parts.position:
         return "procedure"  # "what comes right after X?": a position in a list of steps
+    if re.match(r"^\s*why\b", asked, re.I):
+        return "explanation"  # before the factoid cues: "Why does X focus on how fast …?"
     if FACTOID_RE.search(asked) and not COMPARISON_RE.search(text):
         return "factoid"
     if COMPARISON_RE.search(text) or (BOTH_SIDES_RE.search(asked) and not SHARED_RE.search(text)):

@@ -61,6 +61,9 @@ BEFORE_RE = re.compile(r"\b(?:before(?:hand)?|precedes?|preceding|prior to|previ
 # "Which step comes between mixing and shaping?": the two steps the answer sits between.
 BETWEEN_RE = re.compile(r"\bbetween\s+(?=\S)([^?]*?\S\s+and\s+\S[^?]*?)\s*\??\s*$", re.I)
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+# "the second thing it does", "the very first step": the n-th item of a list of steps.
+ORDINAL_RE = re.compile(rf"\b(?:very\s+)?({'|'.join(_ORDINALS)})\s+(?:\w+\s+)?(?:step|stage|phase|item|point|thing)s?\b", re.I)
 # One to three whole words (a word never ends inside a longer one, so a long token cannot be split
 # in many ways), none of them an auxiliary or article.
 _PHRASE = rf"((?:(?!{_AUX}\b|the\b|an?\b|of\b|for\b)[a-z][\w-]*(?![\w-])\s*){{1,3}}?)"
@@ -109,6 +112,7 @@ class QuestionParts:
     contrast: str = ""  # what the answer is set against ("compared with bakeries"): not the answer
     excluded: str = ""  # what a "besides X" or "apart from X" clause rules out (also given)
     between: str = ""  # "which step comes between X and Y": "X and Y" (still part of what is asked)
+    position: int = 0  # "the second step": 2; the n-th item of a list of steps (0: none asked)
 
 
 def _leading_clause(text: str) -> int | None:
@@ -200,6 +204,7 @@ def parse(question: str) -> QuestionParts:
         contrast=" ".join(contrast),
         excluded=" ".join(excluded),
         between=between.group(1) if between else "",
+        position=_ORDINALS.index(ordinal.group(1).lower()) + 1 if (ordinal := ORDINAL_RE.search(question)) else 0,
     )
 
 

@@ -162,7 +162,8 @@ GIVEN_WEIGHT = 0.3  # a word of the question's given part counts this much towar
 # "Besides flour and salt, what goes into bread?": a unit that is mostly flour and salt is not the answer.
 EXCLUDED_PENALTY = 0.3
 EXCLUDED_SHARE = 0.6  # of a unit's own content terms
-ORDER_BONUS = 0.3  # the step after, before or between the ones the question names, when that is what it asks
+ORDER_BONUS = 0.3
+MAX_ORDER_LEFTOVER = 1  # the step after, before or between the ones the question names, when that is what it asks
 # "In the key takeaways, ...": a question that names a passage's heading says where the answer is.
 PLACE_BONUS = 0.3
 
@@ -210,7 +211,7 @@ def _order_target(
     names, and the one it asks for, if the question asks for nothing more than that (its other words
     are about order, or name the passage's section)."""
     left = term_set(parts.asked) - term_set(parts.between) - SEQUENCE_TERMS - term_set(ev.chunk.section)
-    if left:
+    if len(left) > MAX_ORDER_LEFTOVER:  # one word more ("what does the team do after X?") still asks the order
         return None
     if parts.order:
         anchor = _anchor(parts.given, ev, weights)
@@ -245,6 +246,18 @@ def _is_last_item(chunk: Chunk, units: tuple[Unit, ...], i: int) -> bool:
     if not units[i].item or units[i].context or (nxt is not None and nxt.item):
         return False
     return any(units[i].text in line for line in chunk.text.split("\n") if ORDERED_LINE_RE.match(line))
+
+
+def _item_number(chunk: Chunk, units: tuple[Unit, ...], i: int) -> int:
+    """The position (1, 2, …) of unit i in its list of steps, numbered ("5.", "Step 8:"); 0 if it is none."""
+    if not units[i].item or units[i].context:
+        return 0
+    if not any(units[i].text in line for line in chunk.text.split("\n") if ORDERED_LINE_RE.match(line)):
+        return 0
+    n = 1
+    while i - n >= 0 and units[i - n].item and not units[i - n].context:
+        n += 1
+    return n
 
 
 def rank_quotes(
@@ -290,7 +303,9 @@ def rank_quotes(
                 score += NUMBER_BONUS
             if kind == "duration" and has_answer_type(kind, unit.text, question):
                 score += TYPE_BONUS
-            if i == target or (parts.last and _is_last_item(ev.chunk, ev.units, i)):
+            if i == target or (parts.last and _is_last_item(ev.chunk, ev.units, i)) or (
+                parts.position and _item_number(ev.chunk, ev.units, i) == parts.position
+            ):
                 score += ORDER_BONUS
             if i in anchors:
                 score -= ORDER_BONUS
