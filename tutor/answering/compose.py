@@ -293,6 +293,27 @@ def sides(question: str) -> list[frozenset[str]]:
     return out if all(out) else []
 
 
+def _unit_label(unit: Unit) -> str:
+    """The label a unit speaks under: its own ("Academia: …"), a table cell's column ("Industry
+    Perspective: …"), or its paragraph's."""
+    head = unit.text.split(ROW_SEP, 1)[1] if ROW_SEP in unit.text else unit.text
+    label = LABEL_RE.match(head)
+    return label.group(1) if label else (unit.context if LABEL_RE.match(f"{unit.context}: x") else "")
+
+
+def named_labels(question: str, quotes: list[Quote]) -> list[frozenset[str]]:
+    """The sides of a comparison as the material labels them ("Academia:", "Industry Perspective"), when
+    the question names two or more of them: parallel labels are how a text sets things side by side."""
+    asked = set(terms(question))
+    found: list[frozenset[str]] = []
+    for q in quotes:
+        label = frozenset(terms(_unit_label(q.evidence.units[q.unit])))
+        named = frozenset(t for t in label if _prefix_match(t, asked))
+        if named and all(not (named & f) for f in found):
+            found.append(named)
+    return found if len(found) >= 2 else []
+
+
 def _mentions(side: frozenset[str], ev: Evidence, i: int) -> bool:
     unit = ev.units[i]
     head = unit.text.split(ROW_SEP, 1)[1] if ROW_SEP in unit.text else unit.text
@@ -313,8 +334,8 @@ def comparison_pieces(question: str, quotes: list[Quote]) -> list[Piece] | None:
     if not quotes:
         return None
     best = quotes[0]
-    wanted = sides(question)
     top = [q for q in quotes[:30] if q.score >= 0.7 * best.score]
+    wanted = named_labels(question, top) or sides(question)
     row_quote = next((q for q in top[:3] if ROW_SEP in quote_text(q)), None)
     if wanted and (row_quote is None or not _row_has_sides(row_quote, wanted)):
         # a table row that holds both sides answers a comparison best, even a little lower down

@@ -125,7 +125,7 @@ def _form_of_one(question: str) -> str:
     asked = parts.asked
     if OVERVIEW_RE.search(text):
         return "overview"
-    if parts.order or parts.between or parts.last or parts.position:
+    if parts.order or parts.last or parts.position or (parts.between and not COMPARISON_RE.search(text)):
         return "procedure"  # "what comes right after X?": a position in a list of steps
     if re.match(r"^\s*why\b", asked, re.I):
         return "explanation"  # before the factoid cues: "Why does X focus on how fast …?"
