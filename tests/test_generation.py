@@ -17,7 +17,6 @@ import pytest
 
 from tutor import TutorError
 from tutor.answering.extractive import ABSTAIN_TEXT, ExtractiveAnswerer
-from tutor.core import Tutor, resolve_answerer
 from tutor.answering.seq2seq import (
     UNTRACED_NOTE,
     Seq2SeqAnswerer,
@@ -27,6 +26,7 @@ from tutor.answering.seq2seq import (
     torch_dtype_for,
     trace,
 )
+from tutor.core import Tutor, resolve_answerer
 
 from .tiny_t5 import build_tiny_t5
 
@@ -161,8 +161,8 @@ def test_cli_reports_a_bad_generator_in_one_line(corpus_dir, index_dir, tmp_path
 
 
 def test_cuda_without_cuda_is_a_clear_error(corpus_dir, index_dir, tiny_dir):
-    from tutor.embeddings import cuda_available
     from tutor.answering.seq2seq import TransformersEngine, load_tokenizer
+    from tutor.embeddings import cuda_available
 
     if cuda_available():
         pytest.skip("this machine has CUDA")

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from tutor.answering.compose import single
+from tutor.answering.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
 from tutor.answering.rank import Evidence, Quote, rank_quotes, supported_quotes
 from tutor.chunking import Unit
 from tutor.models import Chunk
-from tutor.answering.question import Place, answer_type, has_answer_type, named_place, parse, which_kinds
 
 BREAD = """# Baking bread at home
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tutor.answering.question import Place, answer_type, has_answer_type, named_place
 from tutor.chunking import ROW_SEP
 from tutor.errors import TutorError
-from tutor.answering.question import Place, answer_type, has_answer_type, named_place
 from tutor.store import Store, passage_text
 from tutor.terms import terms
 

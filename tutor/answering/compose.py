@@ -22,12 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
-from tutor.answering.question import YEAR_RE, answer_type, named_in
+from tutor.answering.question import YEAR_RE, answer_type, named_in, parse
 from tutor.answering.rank import Evidence, Quote, quote_text
 from tutor.chunking import LABEL_RE, ROW_SEP, Unit
-from tutor.models import Citation
+from tutor.models import PATH_SEP, Citation
 from tutor.terms import terms
 
 MAX_ITEMS = 8  # a longer list ends with "and N more"
@@ -64,80 +62,65 @@ def _is_lead_in(unit: Unit) -> bool:
     return unit.text.rstrip().endswith(":")
 
 
-def _siblings(units: tuple[Unit, ...], i: int) -> tuple[int, int]:
-    """The run of list items around item i that share its parent (a nested item's siblings, or the
-    top-level items of its list)."""
-    context = units[i].context
-    lo = i
-    while lo > 0 and units[lo - 1].item and units[lo - 1].context == context:
-        lo -= 1
-    hi = i
-    while hi + 1 < len(units) and (units[hi + 1].context != context or units[hi + 1].item):
-        if units[hi + 1].context == context and not units[hi + 1].item:
-            break
-        if units[hi + 1].context != context and not _nested_under(units, hi + 1, context):
-            break
-        hi += 1
-    return lo, hi
+def _parents(units: tuple[Unit, ...]) -> list[int]:
+    """For each unit, the position of the item it sits under (its `context`), or -1."""
+    out, last_at = [], {}
+    for j, unit in enumerate(units):
+        out.append(last_at.get(unit.context, -1) if unit.context else -1)
+        last_at[unit.text] = j
+    return out
 
 
-def _nested_under(units: tuple[Unit, ...], j: int, context: str) -> bool:
-    """Whether unit j sits (at any depth) under an item whose context is `context`."""
-    parents = {u.text for u in units if u.context == context and u.item}
-    seen = units[j].context
-    for _ in range(4):
-        if seen in parents:
+def _under(parents: list[int], j: int, i: int) -> bool:
+    """Whether unit j sits, at any depth, under unit i."""
+    while j >= 0:
+        j = parents[j]
+        if j == i:
             return True
-        parent = next((u for u in units if u.text == seen), None)
-        if parent is None:
-            return False
-        seen = parent.context
     return False
 
 
-def _items_of(units: tuple[Unit, ...], i: int) -> tuple[int, int, list[int]] | None:
-    """The list that unit i belongs to or introduces: (first, last, top-level item positions), or None."""
-    unit = units[i]
-    if _is_lead_in(unit) or any(u.context == unit.text for u in units[i + 1 : i + 2]):
-        # a lead-in ("Researchers aim to:") or a parent item: the items that follow it
-        kids = [j for j in range(i + 1, len(units)) if units[j].context == unit.text or (
-            _is_lead_in(unit) and not units[j].context and units[j].item)]
-        run = []
-        for j in kids:
-            if run and j != run[-1] + 1 and not all(_nested_under(units, k, units[run[0]].context) for k in range(run[-1] + 1, j)):
-                break
+def _run(units: tuple[Unit, ...], parents: list[int], first: int, owner: int) -> list[int]:
+    """The list items from `first` on that sit directly under `owner` (-1: a top-level list), stopping at
+    the first unit that is neither one of them nor nested under one of them."""
+    run: list[int] = []
+    for j in range(first, len(units)):
+        if parents[j] == owner and units[j].item:
             run.append(j)
-        if len(run) >= 2:
-            return i, _last_nested(units, run[-1]), run
-        return None
-    if not unit.item:
-        return None
-    context = unit.context
-    lo = i
-    while lo > 0 and (units[lo - 1].context != context or units[lo - 1].item) and (
-        units[lo - 1].context == context or _nested_under(units, lo - 1, context)
-    ):
-        lo -= 1
-    top = [j for j in range(lo, len(units)) if units[j].context == context and units[j].item]
-    run = []
-    for j in top:
-        if j < lo:
-            continue
-        if run and any(
-            units[k].context == context or not _nested_under(units, k, context) for k in range(run[-1] + 1, j)
-        ):
+        elif not (run and _under(parents, j, run[-1])):
             break
-        run.append(j)
-    if i not in run or len(run) < 2:
+    return run
+
+
+def _items_of(units: tuple[Unit, ...], i: int, as_member: bool = False) -> tuple[int, int, list[int]] | None:
+    """The list that unit i introduces or belongs to: (its head, its last unit, its items), or None.
+
+    A lead-in ("Researchers aim to:") or a parent item ("Speech Recognition") heads the items after it;
+    an item belongs to the items beside it under the same parent."""
+    parents = _parents(units)
+    if _introduces(units, i) and not as_member:
+        owner = i if i + 1 < len(units) and parents[i + 1] == i else -1
+        items = _run(units, parents, i + 1, owner)
+        head = i
+    elif units[i].item:
+        owner = parents[i]
+        first = i
+        while first > 0 and (
+            (parents[first - 1] == owner and units[first - 1].item)
+            or (_under(parents, first - 1, owner) and parents[first - 1] != owner)
+        ):
+            first -= 1
+        items = _run(units, parents, first, owner)
+        before = items[0] - 1 if items else -1
+        head = owner if owner >= 0 else before if before >= 0 and _is_lead_in(units[before]) else items[0] if items else i
+    else:
         return None
-    head = run[0] - 1 if run[0] > 0 and (_is_lead_in(units[run[0] - 1]) or units[run[0] - 1].text == context) else run[0]
-    return head, _last_nested(units, run[-1]), run
-
-
-def _last_nested(units: tuple[Unit, ...], j: int) -> int:
-    while j + 1 < len(units) and _nested_under(units, j + 1, units[j].context) and units[j + 1].context != units[j].context:
-        j += 1
-    return j
+    if len(items) < 2 or ((as_member or not _introduces(units, i)) and i not in items):
+        return None
+    last = items[-1]
+    while last + 1 < len(units) and _under(parents, last + 1, items[-1]):
+        last += 1
+    return head, last, items
 
 
 ENUMERATION_RE = re.compile(r"\(([^()]*,[^()]*)\)|(?:\w+,\s+){2,}(?:and|or)\s+\w+")
@@ -229,7 +212,9 @@ def single(quote: Quote, scores: dict | None = None) -> Piece:
 # ----------------------------------------------------------------------------- the forms
 
 
-def list_pieces(quotes: list[Quote], numbered: bool, asked_for: frozenset[str] = frozenset()) -> list[Piece] | None:
+def list_pieces(
+    quotes: list[Quote], numbered: bool, asked_for: frozenset[str] = frozenset(), question: str = ""
+) -> list[Piece] | None:
     """The items of the best-ranked list near the top, one piece an item, or None when no list answers.
 
     A sentence near the top that lists the asked-for things itself ("top conferences (NeurIPS, ICML,
@@ -247,7 +232,7 @@ def list_pieces(quotes: list[Quote], numbered: bool, asked_for: frozenset[str] =
     for q in quotes[:12]:
         if q.score < NEAR_RATIO * best:
             break
-        found = _items_of(q.evidence.units, q.unit)
+        found = _best_level(q, question)
         if not found:
             continue
         head, _, items = found
@@ -263,14 +248,36 @@ def list_pieces(quotes: list[Quote], numbered: bool, asked_for: frozenset[str] =
     return None
 
 
+def _best_level(quote: Quote, question: str) -> tuple[int, int, list[int]] | None:
+    """A parent item heads a list and sits in one: of the two, the list whose head (the parent, or the
+    lead-in or heading over the outer list) speaks more of what the question asks ("What are the research
+    focus areas?" wants the areas under that heading, not the points under the first area)."""
+    units = quote.evidence.units
+    inner = _items_of(units, quote.unit)
+    outer = _items_of(units, quote.unit, as_member=True) if units[quote.unit].item else None
+    if not inner or not outer or inner == outer:
+        return inner or outer
+    asked = set(terms(parse(question).asked_for or question))
+
+    def overlap(level: tuple[int, int, list[int]]) -> int:
+        head = level[0]
+        text = units[head].text if head not in level[2] else quote.evidence.chunk.section.split(PATH_SEP)[-1]
+        return sum(_prefix_match(t, set(terms(text))) for t in asked)
+
+    return outer if overlap(outer) > overlap(inner) else inner
+
+
 def _lead_line(text: str) -> str:
     text = text.rstrip()
     return text if text.endswith(":") else f"{text}:"
 
 
+_SCOPE = r"(?:\s+(?:in|on|for|when|regarding|with respect to)\s+.*)?\s*\??$"  # "… in risk tolerance?"
 SIDE_SPLIT_RE = re.compile(
-    r"\b(?:compare|comparing|contrast|between|differ(?:ence|ences)?\s+between)\s+(.+?)\s+(?:and|with|to|versus|vs\.?)\s+(.+?)(?:\s+(?:in|on|for|when|regarding|with respect to)\s+.*)?\s*\??$"
-    r"|^\s*(?:how|in what ways?|what)\s+(?:\w+\s+){0,3}?(?:does|do|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\w*\s+(?:from|with|to)\s+(.+?)(?:\s+(?:in|on|for|when|regarding)\s+.*)?\s*\??$"
+    r"\b(?:compare|comparing|contrast|between|differ(?:ence|ences)?\s+between)\s+(.+?)\s+"
+    rf"(?:and|with|to|versus|vs\.?)\s+(.+?){_SCOPE}"
+    r"|^\s*(?:how|in what ways?|what)\s+(?:\w+\s+){0,3}?(?:does|do|is|are)\s+(.+?)\s+"
+    rf"(?:differ|compare|contrast)\w*\s+(?:from|with|to)\s+(.+?){_SCOPE}"
     r"|(?:^|\s)([\w-]+(?:\s+[\w-]+)?)\s+(?:versus|vs\.?)\s+([\w-]+(?:\s+[\w-]+)?)"
     r"|\b(?:in|for|at|by)\s+([\w-]+)\s+(?:and|versus|vs\.?|compared\s+(?:with|to))\s+(?:in\s+|for\s+|at\s+|by\s+)?([\w-]+)"
     r"|^(.+?)\s+(?:compared\s+(?:with|to)|as\s+opposed\s+to|rather\s+than|than)\s+(.+?)\s*\??$"
@@ -521,7 +528,3 @@ def highlights(question: str, form: str, text: str) -> tuple[str, ...]:
         if label and set(terms(label.group(1))) & set(terms(question)):
             return (label.group(1),)
     return ()
-
-
-def near(vectors: np.ndarray, a: int, b: int) -> float:
-    return float(vectors[a] @ vectors[b])

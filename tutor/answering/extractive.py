@@ -117,7 +117,7 @@ class ExtractiveAnswerer:
             return pieces or [single(quotes[0])]
         if form in ("list", "procedure") and not _asks_position(question):
             asked_for = term_set(parse(question).asked_for)
-            found = list_pieces(quotes, numbered=form == "procedure", asked_for=asked_for)
+            found = list_pieces(quotes, numbered=form == "procedure", asked_for=asked_for, question=question)
             if found:
                 return found
         if form == "comparison":
