@@ -30,7 +30,8 @@ from tutor.terms import terms
 
 MAX_ITEMS = 8  # a longer list ends with "and N more"
 NEAR_RATIO = 0.85  # a unit scoring this fraction of the best may stand in for it (a list, a side)
-EXPLAIN_RATIO = 0.8  # units at this fraction of the best may join an explanation
+EXPLAIN_RATIO = 0.7  # units at this fraction of the best may join an explanation
+SAME_PASSAGE_RATIO = 0.55  # … or at this fraction, from the best unit's own passage
 MAX_EXPLAIN_UNITS = 3
 MMR_LAMBDA = 0.7  # relevance against novelty when choosing an explanation's units
 REDUNDANT = 0.85  # a unit this similar to one already chosen adds nothing
@@ -409,7 +410,10 @@ def explanation_pieces(quotes: list[Quote], limit: int = MAX_EXPLAIN_UNITS) -> l
     if not quotes:
         return []
     best = quotes[0].score
-    pool = [q for q in quotes[:15] if q.score >= EXPLAIN_RATIO * best]
+    # An explanation is mostly told in one paragraph: the best unit's passage may give more of it.
+    home = quotes[0].evidence
+    pool = [q for q in quotes[:15]
+            if q.score >= (SAME_PASSAGE_RATIO if q.evidence is home else EXPLAIN_RATIO) * best]
     scores = {(id(q.evidence), q.unit): q.score for q in quotes}
     chosen: list[Piece] = [_field(pool[0]) or single(pool[0], scores)]
     vectors = [pool[0].evidence.unit_vectors[pool[0].unit]]
@@ -487,7 +491,7 @@ def assemble(pieces: list[Piece]) -> tuple[str, tuple[Citation, ...], tuple[Evid
 
 def also_retrieved(evidence: list[Evidence], used: tuple[Evidence, ...]) -> tuple[Citation, ...]:
     """The passages retrieved but not quoted, by retrieval rank, without quotes."""
-    quoted = {id(ev) for ev in used}
+    quoted = {ev.chunk.chunk_id for ev in used}
     return tuple(
         Citation(
             rank=n,
@@ -499,7 +503,7 @@ def also_retrieved(evidence: list[Evidence], used: tuple[Evidence, ...]) -> tupl
             score=round(ev.score, 4),
             page=getattr(ev.chunk, "page", None),
         )
-        for n, ev in enumerate((ev for ev in evidence if id(ev) not in quoted), start=1)
+        for n, ev in enumerate((ev for ev in evidence if ev.chunk.chunk_id not in quoted), start=1)
     )
 
 
@@ -519,10 +523,15 @@ def highlights(question: str, form: str, text: str) -> tuple[str, ...]:
         return (found.group(0).strip(),) if found else ()
     if kind == "name":
         asked = named_in(question)
-        for m in NAME_SPAN_RE.finditer(body):
-            if m.start() > 0 and not set(terms(m.group(0))) & asked:
-                return (m.group(0),)
-        return ()
+        names = [m for m in NAME_SPAN_RE.finditer(body) if m.start() > 0 and not set(terms(m.group(0))) & asked]
+        # The name that answers follows the question's own words in the sentence ("founded in 1987 by
+        # Maria Lopez" for "Who founded …?"), not a name that comes before them.
+        wanted = set(terms(question))
+        anchors = [m.end() for m in re.finditer(r"[\w-]+", body) if set(terms(m.group(0))) & wanted]
+        after = [m for m in names if anchors and m.start() > max(anchors)]
+        after = after or [m for m in names if anchors and m.start() > min(anchors)]
+        chosen = (after or names)[:1]
+        return tuple(m.group(0) for m in chosen)
     if form == "definition":
         label = LABEL_RE.match(body)
         if label and set(terms(label.group(1))) & set(terms(question)):

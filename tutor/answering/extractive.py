@@ -87,6 +87,10 @@ class ExtractiveAnswerer:
         acronym = asked_acronym(question)
         if acronym:
             return self._acronym(question, acronym, qvec, evidence, reading.form)
+        if reading.form == "overview" and (outline := self._overview(question)):
+            # The course's own outline answers "what is it about?": nothing to decline.
+            text, citations, used = assemble(outline)
+            return Draft(text, False, citations, "overview", (), also_retrieved(evidence, used))
         quotes, support = ranked_support(question, qvec, evidence, self.weights)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)

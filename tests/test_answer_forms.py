@@ -1,0 +1,226 @@
+"""Answers shaped by the question's form, over a small gardening course of the test's own (real model,
+real index): lists whole and in order, steps numbered, one line a side for comparisons, several
+units for explanations, each part of a two-part question, an overview from the headings; citations
+exactly what the answer quotes; small talk answered without the course."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tutor.answering.forms import read
+
+GARDEN = """# Home gardening
+
+## Introduction
+
+A home garden feeds a family and teaches patience. The community garden on Elm Street was founded in 1987 by
+Maria Lopez.
+
+## Tools
+
+Every gardener needs a few tools:
+
+- A spade for digging beds
+- A rake for levelling soil
+- A watering can with a fine rose
+- Pruning shears for trimming stems
+
+## Seeds worth sowing
+
+- Tomatoes
+- Beans
+- Peas
+- Lettuce
+- Radishes
+- Carrots
+- Spinach
+- Kale
+- Chard
+- Leeks
+
+## Planting a tree
+
+1. Dig a hole twice as wide as the root ball.
+2. Loosen the roots with your fingers.
+3. Set the tree so the root flare sits at ground level.
+4. Fill the hole with the soil you removed.
+5. Water deeply and spread mulch around the trunk.
+
+## Soil types
+
+Clay soil: Holds water and nutrients well. Drains slowly and compacts when walked on.
+
+Sandy soil: Drains quickly and warms early in spring. Needs frequent feeding because nutrients wash out.
+
+## Mulch
+
+Mulch is a layer of material spread over the soil surface. It helps because it keeps moisture in the soil, and it
+blocks light so that weeds cannot sprout. Mulch also protects roots from frost in winter.
+
+## Fertiliser
+
+Most gardeners feed their beds with an NPK fertiliser in spring.
+"""
+
+MARKER_RE = re.compile(r"\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def garden(tmp_path_factory):
+    from tutor import Tutor
+
+    root = tmp_path_factory.mktemp("garden")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "garden.md").write_text(GARDEN, encoding="utf-8")
+    return Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+
+
+def assert_cites_exactly_what_it_quotes(answer):
+    """Markers and citations agree: numbered by first appearance, each quote text of its passage, and
+    passages retrieved but not quoted kept apart, without quotes."""
+    markers = list(dict.fromkeys(int(n) for n in MARKER_RE.findall(answer.text)))
+    assert markers == [c.rank for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert c.quote and c.quote in c.text
+    cited = {c.chunk_id for c in answer.citations}
+    assert all(c.quote == "" and c.chunk_id not in cited for c in answer.also_retrieved)
+
+
+@pytest.mark.parametrize(
+    ("question", "form"),
+    [
+        ("What is mulch?", "definition"),
+        ("Define compost", "definition"),
+        ("When was the community garden founded?", "factoid"),
+        ("How many tools are listed?", "factoid"),
+        ("Which tools does a gardener need?", "list"),
+        ("What are the seeds worth sowing?", "list"),
+        ("Name the tools a gardener needs.", "list"),
+        ("How does clay soil differ from sandy soil?", "comparison"),
+        ("Compare clay and sandy soil", "comparison"),
+        ("Does clay soil drain slower than sandy soil?", "comparison"),
+        ("Why does mulch help?", "explanation"),
+        ("How does mulch protect roots?", "explanation"),
+        ("What are the steps of planting a tree?", "procedure"),
+        ("What comes after loosening the roots?", "procedure"),
+        ("What is the second step of planting a tree?", "procedure"),
+        ("What is mulch, and why does it help?", "multipart"),
+        ("Can you summarise the course?", "overview"),
+        ("Thanks!", "smalltalk"),
+        ("hi there", "smalltalk"),
+        # a given clause does not set the form: only the question proper does
+        ("Whereas clay holds water, how does sandy soil behave?", "explanation"),
+    ],
+)
+def test_the_form_of_a_question_is_read_from_general_cues(question, form):
+    assert read(question).form == form
+
+
+def test_a_list_answer_gives_every_item_in_order_one_line_each(garden):
+    answer = garden.ask("Which tools does a gardener need?")
+    assert answer.form == "list"
+    lines = answer.text.split("\n")
+    assert lines[0] == "Every gardener needs a few tools:"
+    assert [line.split(" [")[0] for line in lines[1:]] == [
+        "- A spade for digging beds", "- A rake for levelling soil", "- A watering can with a fine rose",
+        "- Pruning shears for trimming stems",
+    ]
+    assert_cites_exactly_what_it_quotes(answer)
+    assert len(answer.citations) == 1 and answer.citations[0].quote.startswith("Every gardener needs")
+
+
+def test_a_long_list_is_capped_with_how_many_more(garden):
+    answer = garden.ask("What are the seeds worth sowing?")
+    lines = answer.text.split("\n")
+    assert len(lines) == 9 and lines[-1].startswith("- … and 2 more")
+    assert lines[0].startswith("- Tomatoes")
+
+
+def test_a_procedure_gives_the_steps_numbered_and_in_order(garden):
+    answer = garden.ask("What are the steps of planting a tree?")
+    assert answer.form == "procedure"
+    lines = answer.text.split("\n")
+    assert [line[:3] for line in lines] == ["1. ", "2. ", "3. ", "4. ", "5. "]
+    assert lines[0].startswith("1. Dig a hole") and lines[-1].startswith("5. Water deeply")
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_a_question_for_one_step_gets_that_step(garden):
+    answer = garden.ask("What comes after loosening the roots?")
+    assert answer.text.startswith("Set the tree") and "\n" not in answer.text
+    assert garden.ask("What is the second step of planting a tree?").text.startswith("Loosen the roots")
+
+
+def test_a_comparison_gives_one_line_per_side_each_cited(garden):
+    answer = garden.ask("How does clay soil differ from sandy soil?")
+    assert answer.form == "comparison"
+    lines = answer.text.split("\n")
+    assert len(lines) == 2 and lines[0].startswith("- Clay soil: Holds water") and lines[1].startswith("- Sandy soil:")
+    # each side is its labelled paragraph whole, not only its first sentence
+    assert "compacts" in lines[0] and "nutrients wash out" in lines[1]
+    assert all(MARKER_RE.search(line) for line in lines)
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_a_comparison_from_a_table_row_gives_both_cells(tutor):
+    answer = tutor.ask("How does academia differ from industry in risk tolerance?")
+    assert answer.text.split("\n") == [
+        "Risk Tolerance:",
+        "- Academic Perspective: High - encouraged to try new things [1]",
+        "- Industry Perspective: Low - must ensure reliability [1]",
+    ]
+    # the quote is the row as it stands in the passage text
+    assert answer.citations[0].quote.startswith("Risk Tolerance — Academic Perspective: High")
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_an_explanation_gives_the_reason_from_more_than_one_unit(garden):
+    answer = garden.ask("Why does mulch help?")
+    assert answer.form == "explanation"
+    assert "keeps moisture" in answer.text and "frost" in answer.text
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_each_part_of_a_two_part_question_is_answered(garden):
+    answer = garden.ask("What is mulch, and why does it help?")
+    assert answer.form == "multipart"
+    assert "layer of material" in answer.text and "keeps moisture" in answer.text
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_an_overview_walks_the_headings(garden):
+    answer = garden.ask("Can you summarise the course?")
+    assert answer.form == "overview"
+    lines = answer.text.split("\n")
+    assert len(lines) >= 4 and lines[0].startswith("- Introduction: A home garden")
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_the_span_that_answers_is_marked(garden):
+    answer = garden.ask("When was the community garden founded?")
+    assert answer.highlights == ("1987",) and "1987" in answer.text
+    assert garden.ask("Who founded the community garden?").highlights == ("Maria Lopez",)
+
+
+def test_thanks_and_greetings_get_a_friendly_word_not_the_course(garden):
+    for said in ("Thanks!", "hello"):
+        answer = garden.ask(said)
+        assert answer.form == "smalltalk" and answer.citations == () and not answer.abstained
+    thanks, question = garden.ask_many(["thank you", "What is mulch?"], ids=["a", "b"])
+    assert thanks.form == "smalltalk" and thanks.id == "a" and question.citations
+
+
+def test_a_near_miss_is_declined(garden):
+    # The course names NPK fertiliser but never says what NPK stands for.
+    answer = garden.ask("What does NPK stand for?")
+    assert answer.abstained and "does not cover" in answer.text
+
+
+def test_a_follow_up_carries_the_question_as_understood(garden):
+    first = "How does clay soil drain?"
+    answer = garden.ask("And sandy soil?", history=[first])
+    assert answer.interpreted_as and "sandy" in answer.interpreted_as.lower()
+    assert "quickly" in answer.text
+    assert garden.ask("What is mulch?", history=[first]).interpreted_as is None
