@@ -29,6 +29,7 @@ from tutor.models import PATH_SEP, Citation
 from tutor.terms import terms
 
 MAX_ITEMS = 8  # a longer list ends with "and N more"
+FOLLOW_RATIO = 0.7  # the next sentence of the paragraph joins a quote when it scores this fraction of it
 NEAR_RATIO = 0.85  # a unit scoring this fraction of the best may stand in for it (a list, a side)
 EXPLAIN_RATIO = 0.7  # units at this fraction of the best may join an explanation
 SAME_PASSAGE_RATIO = 0.55  # … or at this fraction, from the best unit's own passage
@@ -205,7 +206,7 @@ def single(quote: Quote, scores: dict | None = None) -> Piece:
     if scores is not None and i + 1 < len(units) and not unit.item and not unit.context:
         nxt = units[i + 1]
         same_paragraph = f"{unit.text} {nxt.text}" in ev.chunk.text
-        if same_paragraph and not nxt.item and scores.get((id(ev), i + 1), 0.0) >= 0.8 * quote.score:
+        if same_paragraph and not nxt.item and scores.get((id(ev), i + 1), 0.0) >= FOLLOW_RATIO * quote.score:
             return Piece(ev, i, i + 1, f"{unit.text} {nxt.text}")
     return Piece(ev, i, i, unit.text)
 

@@ -33,8 +33,10 @@ SMALLTALK_RE = re.compile(
 OVERVIEW_RE = re.compile(
     r"\b(?:summar(?:y|i[sz]e|i[sz]ing)|overview|outline|main\s+(?:points?|ideas?|topics?|themes?)|"
     r"key\s+(?:points?|ideas?|takeaways?)|gist|tl;?dr|what\s+(?:is|are)\s+(?:this|the)\s+"
-    r"(?:article|course|document|text|material|chapter|section|lesson)s?\s+(?:about|on)|"
-    r"what\s+does\s+(?:this|the)\s+(?:article|course|document|text|material|chapter|section)\s+(?:cover|say|discuss))\b",
+    r"(?:article|course|document|text|material|chapter|section|lesson)s?\s+(?:about|on)\s*\??\s*$|"
+    # "What does the article cover?", but not "What does the article say about the delay …?"
+    r"what\s+does\s+(?:this|the)\s+(?:article|course|document|text|material|chapter|section)\s+"
+    r"(?:cover|say|discuss)\s*\??\s*$)",
     re.I,
 )
 PROCEDURE_RE = re.compile(
@@ -112,8 +114,10 @@ def split_parts(question: str) -> list[str]:
         pieces.append(text[start : m.start()].strip(" ,?") + "?")
         start = m.end()
     pieces.append(text[start:].strip())
-    # A fragment of two words is not a question of its own ("what and why").
-    return pieces if all(len(p.split()) >= 3 for p in pieces) else [text]
+    # Each piece must be a question of its own: three words or more, asking something ("Along with X and Y,
+    # what is …?" is one question with a given clause, not two).
+    asking = re.compile(r"\b(?:what|why|how|who|whom|which|when|where)\b|^\s*(?:is|are|do|does|did|can|define|explain)\b", re.I)
+    return pieces if all(len(p.split()) >= 3 and asking.search(p) for p in pieces) else [text]
 
 
 def _form_of_one(question: str) -> str:
