@@ -216,6 +216,8 @@ def standalone(sentence: str) -> bool:
         return False
     if sentence.rstrip().endswith((":", "?")) or not (sentence[:1].isupper() or sentence[:1].isdigit()):
         return False
+    if PRONOUNS & {w.lower().strip(",;") for w in words[1:4]}:
+        return False  # "The gas it makes …": what "it" is, the sentence before says
     return not DEPENDENT_RE.match(sentence)
 
 
@@ -279,12 +281,12 @@ def _definitions(course: Course, section: _Section) -> Iterator:
         first = term.split()[0].lower()
         if len(term.split()) > 6 or first.endswith("ly") or first in PRONOUNS or DEPENDENT_RE.match(term):
             continue
-        if first in STOPWORDS - {"the", "a", "an"}:
-            continue
+        if first in STOPWORDS - {"the", "a", "an"} or PRONOUNS & {w.lower() for w in term.split()}:
+            continue  # "The gas it makes is …": what "it" is, the sentence before says
         if verb in ("is", "are") and not (DEF_START_RE.match(definition) or first == "the"):
             continue
-        if len(definition.split()) < 3:
-            continue
+        if len(definition.split()) < 3 or definition.split()[0].endswith("ed"):
+            continue  # "is trapped by …" says what happens to it, not what it is
         subject = course.lower(term)
         subject = subject[0].lower() + subject[1:] if first in ("the", "a", "an") else subject
         if verb.startswith(("is defined", "are defined")):
@@ -540,19 +542,20 @@ def pick(candidates: Sequence[Candidate], n: int, rng: random.Random, seen: Iter
          ids: Sequence[str] | None = None) -> list[int]:
     """Indices of `n` candidates spread over the course: one part of the course after another (in an order
     of `rng`), within a part a section not yet asked about, and the kind least asked so far; never two on
-    the same sentence, never one whose id is in `seen`."""
+    the same sentence, never one whose id is in `seen` or on a sentence one of those was on."""
     seen = set(seen)
     ids = ids or [""] * len(candidates)
+    # A sentence asked about once is seen, whichever question was made of it.
+    used_quotes = {c.quote for c, id_ in zip(candidates, ids) if id_ in seen}
     groups: dict[str, list[int]] = defaultdict(list)
     for i, c in enumerate(candidates):
-        if ids[i] not in seen:
+        if ids[i] not in seen and c.quote not in used_quotes:
             groups[c.group].append(i)
     order = list(groups)
     rng.shuffle(order)
     for g in order:
         rng.shuffle(groups[g])
     chosen: list[int] = []
-    used_quotes: set[str] = set()
     used_sections: Counter = Counter()
     used_kinds: Counter = Counter()
     while len(chosen) < n:

@@ -34,6 +34,11 @@ PARTLY_PRECISION = 0.34  # a partial answer is mostly the course's words, not an
 OFF_TOPIC_SIM = 0.3
 LIST_SIM = 0.62  # a named item means a listed one
 SIDE_SIM = 0.6
+COPY_RATIO = 0.75  # an answer this close, word for word, to the course's is a copy of it
+# A word put in place of the course's this close to it (word vectors) may mean the same ("final" / "last",
+# 0.65); below, it may be another thing ("yeast" / "bacteria", 0.42) or a loose synonym ("converts" / "turns",
+# 0.33): word vectors cannot tell those apart, so such an answer is partly right, and the feedback names the word.
+SYNONYM_SIM = 0.55
 SIDE_SHARE = 0.34
 SIDE_TERMS = 3  # or this many of a long side's telling terms
 QUOTE_SHOWN = 220
@@ -164,6 +169,25 @@ def changed_fact(student: str, model: str, question: str) -> str | None:
     return None
 
 
+def swapped_words(student: str, model: str) -> list[tuple[str, str]]:
+    """In an answer that copies the course's words, the course's key words it puts others in place of:
+    [(course's words, student's words)], spelling slips aside; [] if it is not a copy."""
+    a = [w.lower() for w in WORD_RE.findall(model)]
+    b = [w.lower() for w in WORD_RE.findall(student)]
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < COPY_RATIO:
+        return []
+    out = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        ours, theirs = a[i1:i2], b[j1:j2]
+        if not terms(" ".join(ours)) or all(any(same_term(x, y) for y in theirs) for x in ours):
+            continue
+        out.append((" ".join(ours), " ".join(theirs)))
+    return out
+
+
 def _grade_text(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     """Definition and order: the course's answer in the student's words."""
     model = item.accept[0] if item.kind == "order" and item.accept else item.answer
@@ -188,6 +212,13 @@ def _grade_text(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     if (recall >= CORRECT_RECALL and sim >= CORRECT_SIM) or (sim >= CLOSE_SIM and recall >= CLOSE_RECALL) or (
         sim >= SAME_SIM and recall > 0
     ):
+        swaps = swapped_words(text, model)
+        if swaps:
+            given, course = vectors([t for _, t in swaps], [o for o, _ in swaps])
+            changed = [(o, t) for (o, t), g, c in zip(swaps, given, course) if float(g @ c) < SYNONYM_SIM]
+            if changed:
+                why = " ".join(f"The course says “{o}”, not “{t}”." for o, t in changed)
+                return _result(item, "partly", min(score, 0.6), why, matched_words, [o for o, _ in changed])
         return _result(item, "correct", max(score, 0.7), "", matched_words, missing_words)
     if sim < OFF_TOPIC_SIM and recall < PARTLY_RECALL:
         return _result(item, "incorrect", min(score, 0.2), "Your answer is about something else.", (), missing_words)
