@@ -433,10 +433,13 @@ def _lists(course: Course, section: _Section) -> Iterator:
         count = NUMBER_WORDS.get(k, str(k))
         of_n = f"the {count}" if k == len(items) else f"{count} of the {NUMBER_WORDS.get(len(items), len(items))}"
         leaf_words = section.leaf.split()
-        if parent:
+        plural = (leaf_words and len(leaf_words) <= 5 and _is_plural(leaf_words[-1])
+                  and leaf_words[0].lower() not in PREPOSITIONS | STOPWORDS)
+        if parent and plural:
+            question = f"Which {course.lower(section.leaf)} does the course list under “{parent}”? Name {count}."
+        elif parent:
             question = f"Name {of_n} things the course lists under “{parent}” ({section.leaf})."
-        elif (leaf_words and len(leaf_words) <= 5 and _is_plural(leaf_words[-1])
-              and leaf_words[0].lower() not in PREPOSITIONS | STOPWORDS):
+        elif plural:
             question = f"Name {of_n} {course.lower(section.leaf)} the course lists."
         elif lead:
             question = f"Name {of_n} items that follow “{lead}” in the course ({section.leaf})."
@@ -461,14 +464,17 @@ def _orders(course: Course, section: _Section) -> Iterator:
             continue
         if len(items) < 3:
             continue
-        where = f"“{section.leaf}”" + (f" ({course.lower(parent)})" if parent else "")
+        # The heading above says which procedure, where two are alike ("Industry Approach", "Industry Workflow").
+        above = section.parent.split(PATH_SEP)[-1] if section.parent else ""
+        where = f"the {course.lower(section.leaf)}" + (f" (under “{parent}”)" if parent else "") + (
+            f" ({above})" if above else "")
         yield _candidate(course, section, "order", f"What is the first step in {where}?", items[0].text,
                          (bodies[0],), items[0].position, items[0].text)
         for before, after, body in zip(items, items[1:], bodies[1:]):
             prior = bodies[items.index(before)]
             quote = (span_quote(course.chunks[after.position].text, before.text, after.text)
                      if before.position == after.position else after.text)
-            yield _candidate(course, section, "order", f"In {where}, what comes after “{prior}”?", after.text,
+            yield _candidate(course, section, "order", f"What happens after “{prior}” in {where}?", after.text,
                              (body,), after.position, quote)
 
 
