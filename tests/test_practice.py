@@ -158,7 +158,10 @@ def test_the_same_seed_asks_the_same_questions_spread_over_the_sections(bread):
 def test_a_session_never_asks_the_same_question_twice(bread):
     session = PracticeSession(bread, seed=5)
     asked = []
-    while batch := session.next(4):
+    for _ in range(100):
+        batch = session.next(4)
+        if not batch:
+            break
         asked.extend(batch)
     assert len(asked) == len(bread.practice(200, seed=0)) > 12
     assert len({i.id for i in asked}) == len(asked)
@@ -227,6 +230,8 @@ def test_an_off_topic_answer_is_incorrect(bread, everything, kind, question):
     grade = bread.grade(one(everything, kind, question), "The French Revolution began with the storming of the Bastille.")
     assert grade.verdict == "incorrect", grade.feedback
     assert grade.score < 0.3
+    if kind in ("definition", "order"):
+        assert "Your answer is about something else." in grade.feedback
 
 
 @pytest.mark.parametrize("kind, question, answer, why", [
@@ -247,7 +252,8 @@ def test_the_passage_words_with_the_key_fact_changed_are_not_correct(bread, ever
 
 def test_answering_with_the_question_is_not_correct(bread, everything):
     item = one(everything, "definition", "What is proofing")
-    assert bread.grade(item, "proofing").verdict == "incorrect"
+    grade = bread.grade(item, "Proofing, as the course lists it")
+    assert grade.verdict == "incorrect" and "Your answer repeats the question." in grade.feedback
 
 
 def test_feedback_quotes_the_passage_to_reread(bread, everything):
@@ -262,3 +268,22 @@ def test_feedback_quotes_the_passage_to_reread(bread, everything):
 def test_grade_takes_the_item_as_a_dict(bread, everything):
     item = one(everything, "cloze", "yeast was sold in ____")
     assert bread.grade(item.to_dict(), "1868").verdict == "correct"
+
+
+def test_picks_go_round_the_parts_then_to_sections_and_kinds_not_yet_asked():
+    import random
+
+    from tutor.practice.generate import Candidate, pick
+
+    def candidate(group, section, kind, n):
+        return Candidate(kind, f"{section} {kind} {n}?", "a", ("a",), 0, f"{section}/{kind}/{n}", group, section)
+
+    candidates = [candidate("A", f"A{s}", kind, n) for s in range(5) for kind in ("cloze", "list", "order")
+                  for n in range(2)] + [candidate("B", "B0", "cloze", 0)]
+    for seed in range(20):
+        chosen = [candidates[i] for i in pick(candidates, 7, random.Random(seed))]
+        assert "B0" in {c.section for c in chosen}  # every part of the course before a second from one
+        from_a = [c for c in chosen if c.group == "A"]
+        assert len({c.section for c in from_a[:5]}) == 5  # a section not yet asked about comes first
+        kinds = [c.kind for c in chosen]  # the kind least asked so far comes next
+        assert max(kinds.count(k) for k in set(kinds)) - min(kinds.count(k) for k in ("cloze", "list", "order")) <= 1

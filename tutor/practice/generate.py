@@ -61,6 +61,11 @@ DEF_RE = re.compile(
     r"(?P<definition>[^;]{8,}?)[.!]?$"
 )
 DEF_START_RE = re.compile(r"^(?:a|an|the|one of|any|used|defined)\b", re.I)
+# "X is due to …", "X is then condensed", "X is usually limited by …" say something about X, not what it is.
+NOT_A_DEFINITION = frozenset(
+    "due then also not what that very too so more less still now often always never being able about in on at by "
+    "for with from to of as like than how when where which who why thus therefore only just".split()
+)
 HEADING_NUMBER_RE = re.compile(r"^\s*(?:\d+[.)]|[A-Z]\w* \d+:)\s*")
 NUMBERED_LINE_RE = re.compile(r"^\s*\d{1,3}[.)]\s+")
 STEP_RE = re.compile(r"^(?P<label>[A-Z][\w-]*(?: [A-Z][\w-]*)?) (?P<n>\d{1,3})[:.)]\s*(?P<body>\S.*)$")
@@ -143,9 +148,13 @@ class Course:
 
     def lower(self, phrase: str) -> str:
         """A heading or term as it reads mid-sentence: a capitalised word goes lower-case unless the course
-        writes it capitalised inside its sentences more often than not (a name: "Google", "Newton")."""
+        writes it capitalised inside its sentences more often than not (a name: "Google", "Newton"). A phrase
+        with a name in it is a name as a whole ("Warsaw Stock Exchange") and stays as it is."""
+        words = phrase.split()
+        if any(self._is_name(w.strip("\"'“”()")) for w in words):
+            return phrase
         out = []
-        for w in phrase.split():
+        for w in words:
             core = w.strip("\"'“”()")
             if core[:1].isupper() and core[1:].islower() and not self._is_name(core):
                 w = w.replace(core, core.lower())
@@ -281,12 +290,15 @@ def _definitions(course: Course, section: _Section) -> Iterator:
         first = term.split()[0].lower()
         if len(term.split()) > 6 or first.endswith("ly") or first in PRONOUNS or DEPENDENT_RE.match(term):
             continue
-        if first in STOPWORDS - {"the", "a", "an"} or PRONOUNS & {w.lower() for w in term.split()}:
+        if first in STOPWORDS - {"the", "a", "an"} or (PRONOUNS | {"such"}) & {w.lower() for w in term.split()}:
             continue  # "The gas it makes is …": what "it" is, the sentence before says
+        if first == "the" and len(term.split()) < 3:
+            continue  # "The group is …", "The result was …": which one, the sentences before say
         if verb in ("is", "are") and not (DEF_START_RE.match(definition) or first == "the"):
             continue
-        if len(definition.split()) < 3 or definition.split()[0].endswith("ed"):
-            continue  # "is trapped by …" says what happens to it, not what it is
+        opening = definition.split()[0].lower()
+        if len(definition.split()) < 3 or opening.endswith(("ed", "ly")) or opening in NOT_A_DEFINITION:
+            continue  # "is trapped by …", "is usually limited by …" say what happens to it, not what it is
         subject = course.lower(term)
         subject = subject[0].lower() + subject[1:] if first in ("the", "a", "an") else subject
         if verb.startswith(("is defined", "are defined")):
