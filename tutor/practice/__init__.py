@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+import weakref
 from collections.abc import Iterable
 
 from tutor.errors import TutorError
@@ -27,19 +28,21 @@ __all__ = ["KINDS", "VERDICTS", "Grade", "PracticeItem", "PracticeSession", "gra
 MAX_ITEMS = 200
 
 _lock = threading.Lock()
-_cache: dict[int, tuple[object, Course, list[Candidate], list[str]]] = {}
+# Per loaded index (the store does not change under a Tutor), dropped with it.
+_cache: dict[int, tuple[weakref.ref, Course, list[Candidate], list[str]]] = {}
 
 
 def _course(tutor) -> tuple[Course, list[Candidate], list[str]]:
-    """The course read and its questions made once per loaded index (the store does not change under a Tutor)."""
+    """The course read and its questions made, once per loaded index."""
     store = tutor.store
     with _lock:
         hit = _cache.get(id(store))
-        if hit is None or hit[0] is not store:
+        if hit is None or hit[0]() is not store:
             course = Course(store.chunks, store.units, store.unit_chunk, store.titles)
             candidates = course_candidates(course)
             ids = [item_of(course, c).id for c in candidates]
-            hit = _cache[id(store)] = (store, course, candidates, ids)
+            hit = _cache[id(store)] = (weakref.ref(store), course, candidates, ids)
+            weakref.finalize(store, _cache.pop, id(store), None)
         return hit[1], hit[2], hit[3]
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.chunking import LABEL_RE, ROW_SEP
+from tutor.errors import TutorError
 from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.practice.models import KINDS, PracticeItem
 from tutor.terms import STOPWORDS, terms
@@ -125,12 +126,13 @@ class Course:
         by_chunk: dict[int, list] = defaultdict(list)
         for unit, position in zip(units, unit_chunk):
             by_chunk[int(position)].append(unit)
+        last_source = None
         for position, chunk in enumerate(self.chunks):
             key = chunk.section or self.title[chunk.source]
-            if not self.sections or self.sections[-1].key != key or self._last_source != chunk.source:
+            if not self.sections or self.sections[-1].key != key or last_source != chunk.source:
                 group = chunk.section.split(PATH_SEP)[0] if chunk.section else self.title[chunk.source]
                 self.sections.append(_Section(key, group))
-                self._last_source = chunk.source
+                last_source = chunk.source
             self.sections[-1].units.extend(_read_units(chunk, by_chunk.get(position, []), position))
         text = " ".join(c.text for c in self.chunks)
         self.lowered = Counter(re.findall(r"\b[a-z][a-z'-]*\b", text))
@@ -143,8 +145,6 @@ class Course:
         self.labels = Counter(
             m.group(1) for s in self.sections for u in s.units if (m := LABEL_RE.match(u.text))
         )
-
-    _last_source = ""
 
     def lower(self, phrase: str) -> str:
         """A heading or term as it reads mid-sentence: a capitalised word goes lower-case unless the course
@@ -597,8 +597,7 @@ def pick(candidates: Sequence[Candidate], n: int, rng: random.Random, seen: Iter
 
 
 def kinds_of(kinds: Iterable[str] | str | None) -> tuple[str, ...]:
-    from tutor.errors import TutorError
-
+    """The kinds asked for ("list,cloze", a list of names, or None for all); TutorError for an unknown one."""
     if kinds is None:
         return KINDS
     wanted = [k.strip().lower() for k in ([kinds] if isinstance(kinds, str) else kinds) for k in k.split(",")]
