@@ -77,7 +77,9 @@ def practice(
                 f"No section matches {section!r}. Sections: " + "; ".join(sections(tutor)[:20]) + "."
             )
     if not keep:
-        raise TutorError("The course holds nothing to ask questions about of that kind; try other kinds.")
+        if kinds is not None:
+            raise TutorError(f"The course holds nothing to ask {', '.join(wanted)} questions about; try other kinds.")
+        raise TutorError("The course holds no definition, list, table, steps or sentence of a size to ask about.")
     rng = random.Random(seed)
     chosen = pick([candidates[i] for i in keep], n, rng, seen, [ids[i] for i in keep])
     return [item_of(course, candidates[keep[j]]) for j in chosen]
