@@ -19,6 +19,7 @@ EPILOG = """examples:
   tutor chat                      # http://127.0.0.1:7860
   tutor index --rebuild
   tutor eval                      # the project's question set
+  tutor practice --n 5            # a quiz in the terminal
 
 environment: TUTOR_CORPUS, TUTOR_INDEX, TUTOR_GENERATOR, TUTOR_DEVICE set the defaults of
 --corpus, --index, --generator and --device."""
@@ -84,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--calibrate", action="store_true", help="also print abstention rates per threshold")
     _common(ev)
+
+    pr = sub.add_parser("practice", help="quiz yourself on the course, or write a printable exam",
+                        description="Answer questions made from the course, graded with the passage to reread.")
+    pr.add_argument("--n", type=int, default=10, help="number of questions (default: 10)")
+    pr.add_argument("--section", metavar="TEXT", help="only sections whose heading contains TEXT")
+    pr.add_argument("--seed", type=int, help="the same seed asks the same questions")
+    pr.add_argument("--kinds", metavar="K,K", help="definition, comparison, list, cloze, order (default: all)")
+    pr.add_argument("--export", metavar="EXAM.md", help="write a printable exam instead of quizzing")
+    pr.add_argument("--answers", metavar="KEY.md", help="its answer key (default: EXAM-key.md)")
+    pr.add_argument("--force", action="store_true", help="overwrite existing exam and key files")
+    _common(pr, answering=False)
     return parser
 
 
@@ -158,6 +170,23 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_practice(args) -> int:
+    from tutor.practice.quiz import exam_paths, run_quiz, write_exam
+
+    if args.answers and not args.export:
+        raise TutorError("--answers names the key of an exam: use it with --export EXAM.md.")
+    paths = exam_paths(args.export, args.answers, args.force) if args.export else None
+    args.generator = "extractive"  # practice quotes the course; it never generates
+    tutor = load_from_args(args, embedding_engine="numpy" if args.device in (None, "auto", "cpu") else "auto")
+    items = tutor.practice(args.n, seed=args.seed, section=args.section, kinds=args.kinds)
+    if paths is None:
+        run_quiz(tutor, items)
+        return 0
+    write_exam(tutor, items, *paths)
+    print(f"Wrote {len(items)} questions to {paths[0]} and their answers to {paths[1]}.")
+    return 0
+
+
 def cmd_batch(args) -> int:
     from tutor.batch import run_batch
 
@@ -170,7 +199,8 @@ def cmd_chat(args) -> int:
     return serve(args)
 
 
-COMMANDS = {"ask": cmd_ask, "index": cmd_index, "eval": cmd_eval, "batch": cmd_batch, "chat": cmd_chat}
+COMMANDS = {"ask": cmd_ask, "index": cmd_index, "eval": cmd_eval, "batch": cmd_batch, "chat": cmd_chat,
+            "practice": cmd_practice}
 
 
 def main(argv: list[str] | None = None) -> int:

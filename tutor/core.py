@@ -203,6 +203,18 @@ class Tutor:
                     yield item
         yield self._make_answer(text, query, draft, (time.perf_counter() - started) * 1000)
 
+    def practice(self, n: int = 10, seed: int | None = None, section: str | None = None, kinds=None, seen=()):
+        """`n` practice questions on the course with their answers and citations (see tutor.practice)."""
+        from tutor.practice import practice
+
+        return practice(self, n, seed=seed, section=section, kinds=kinds, seen=seen)
+
+    def grade(self, item, student_answer: str):
+        """Grade a student's answer to a practice item: verdict, score, feedback, model answer, citation."""
+        from tutor.practice import grade
+
+        return grade(self, item, student_answer)
+
     def covers(self, questions: Sequence[str]) -> list[bool]:
         """Whether the material supports an answer to each (valid) question: the abstention rule alone,
         without composing or generating an answer."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from tutor import config
 from tutor.errors import TutorError
 from tutor.models import PATH_SEP, Answer
+from tutor.ui_practice import practice_tab
 
 NOT_COVERED = "The course material does not cover this"
 EXCERPT_CONTEXT = 160  # characters of the passage shown on either side of the supporting quote
@@ -359,6 +360,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                     queue=False)
         generator_box.change(switch_generator, [generator_box], [header], api_visibility="private")
         gr.api(ask, api_name="ask")
+        practice_tab(tutor)
 
     app.queue(default_concurrency_limit=concurrency_limit(), max_size=256)
     return app

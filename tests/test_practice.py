@@ -1,0 +1,289 @@
+"""Practice on a small course written here: each kind of question from the structure that gives it, and the
+grading of answers a student might give (a paraphrase, two of three, nothing, something else, the
+passage's words with the key fact changed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tutor import TutorError
+from tutor.practice import KINDS, PracticeItem, PracticeSession
+from tutor.terms import STOPWORDS
+
+pytestmark = pytest.mark.slow
+
+COURSE = """# Bread Baking Basics
+
+## What is Fermentation?
+
+Fermentation is the process in which yeast converts sugars into carbon dioxide and alcohol. The gas it makes is trapped by the dough, which is why bread rises.
+
+## Key Terms
+
+- Gluten: A protein network that gives dough its stretch and structure
+- Proofing: The final rise of shaped dough before it goes into the oven
+- Scoring: Cutting the surface of the loaf to control how it expands
+
+## Essential Ingredients
+
+- Flour
+- Water
+- Salt
+- Yeast
+
+## Baking Procedure
+
+1. Mix the flour and water
+2. Knead the dough for ten minutes
+3. Let the dough rise until doubled
+4. Shape the loaf
+5. Bake in a hot oven
+
+## Comparison of Flours
+
+| Property | Bread Flour | Cake Flour |
+|---|---|---|
+| Protein Content | High - about 13 percent | Low - about 8 percent |
+| Texture | Chewy and open crumb | Soft and tender crumb |
+| Best Use | Crusty loaves | Sponge cakes |
+
+## History
+
+The first commercial yeast was sold in 1868 by Charles Fleischmann in Cincinnati. Sourdough starters were used by bakers in ancient Egypt long before commercial yeast existed.
+"""
+
+
+def write_course(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bread.md").write_text(COURSE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def bread(tmp_path_factory):
+    from tutor import Tutor
+
+    root = tmp_path_factory.mktemp("bread")
+    return Tutor.load(write_course(root / "corpus"), root / "index", generator="extractive", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def everything(bread) -> list[PracticeItem]:
+    """Every question of each kind (one kind at a time: a session never asks two on the same sentence)."""
+    return [item for kind in KINDS for item in bread.practice(200, seed=0, kinds=kind)]
+
+
+def one(items: list[PracticeItem], kind: str, question: str) -> PracticeItem:
+    found = [i for i in items if i.kind == kind and question in i.question]
+    assert len(found) == 1, [i.question for i in items if i.kind == kind]
+    return found[0]
+
+
+# ------------------------------------------------------------------------------------------ generation
+
+
+def test_definition_from_a_sentence_that_defines_a_term(everything):
+    item = one(everything, "definition", "What is fermentation?")
+    assert item.answer == "the process in which yeast converts sugars into carbon dioxide and alcohol"
+    assert item.citation.section == "What is Fermentation?"
+    assert item.citation.quote.startswith("Fermentation is the process")
+
+
+def test_definition_from_a_labelled_list_item(everything):
+    item = one(everything, "definition", "What is proofing")
+    assert item.answer == "The final rise of shaped dough before it goes into the oven"
+    assert item.citation.quote == "Proofing: The final rise of shaped dough before it goes into the oven"
+
+
+def test_list_question_from_the_items_under_a_heading(everything):
+    item = one(everything, "list", "essential ingredients")
+    assert item.question == "Name three of the four essential ingredients the course lists."
+    assert item.accept == ("Flour", "Water", "Salt", "Yeast")
+    assert item.answer == "- Flour\n- Water\n- Salt\n- Yeast"
+
+
+def test_order_question_from_numbered_steps(everything):
+    item = one(everything, "order", "after “Knead the dough for ten minutes”")
+    assert item.answer == "Let the dough rise until doubled"
+    first = one(everything, "order", "first step")
+    assert first.answer == "Mix the flour and water"
+    assert not [i for i in everything if i.kind == "list" and "Mix the flour" in i.answer]  # steps are not a list
+
+
+def test_comparison_question_from_a_table_row(everything):
+    item = one(everything, "comparison", "protein content")
+    assert item.question == "How do the bread flour and the cake flour differ in protein content?"
+    assert item.accept == ("Bread Flour: High - about 13 percent", "Cake Flour: Low - about 8 percent")
+    assert item.citation.quote.startswith("Protein Content — Bread Flour: High")
+
+
+def test_cloze_blanks_the_year_out_of_a_sentence(everything):
+    item = one(everything, "cloze", "yeast was sold in ____")
+    assert item.answer == "1868"
+    assert item.question == ("Fill in the blank: The first commercial yeast was sold in ____ by Charles Fleischmann "
+                             "in Cincinnati.")
+
+
+def test_every_answer_and_quote_is_text_of_the_course(everything):
+    assert {i.kind for i in everything} == set(KINDS)
+    flat = " ".join(COURSE.split())
+    for item in everything:
+        assert item.citation.quote in item.citation.text
+        for line in item.answer.split("\n"):
+            text = line.removeprefix("- ")
+            if item.kind == "comparison":
+                text = text.partition(": ")[2]
+            assert " ".join(text.split()) in flat, (item.question, text)
+
+
+def test_poor_candidates_are_not_asked(everything):
+    for item in everything:
+        # "The gas it makes is trapped …" needs the sentence before it to say what "it" is.
+        assert "gas it makes" not in item.question
+        if item.kind == "cloze":
+            assert item.answer.lower() not in STOPWORDS and len(item.answer) > 2
+    assert len({i.id for i in everything}) == len(everything)
+
+
+def test_the_same_seed_asks_the_same_questions_spread_over_the_sections(bread):
+    first = bread.practice(6, seed=11)
+    assert first == bread.practice(6, seed=11)
+    assert len({i.citation.section for i in first}) == 6
+    assert len({i.kind for i in first}) >= 4
+
+
+def test_a_session_never_asks_the_same_question_twice(bread):
+    session = PracticeSession(bread, seed=5)
+    asked = []
+    for _ in range(100):
+        batch = session.next(4)
+        if not batch:
+            break
+        asked.extend(batch)
+    assert len(asked) == len(bread.practice(200, seed=0)) > 12
+    assert len({i.id for i in asked}) == len(asked)
+    assert len({i.citation.quote for i in asked}) == len(asked)  # nor two questions on one sentence
+
+
+def test_section_and_kinds_narrow_the_questions(bread):
+    items = bread.practice(5, seed=1, section="comparison of flours")
+    assert items and all(i.citation.section == "Comparison of Flours" for i in items)
+    assert {i.kind for i in bread.practice(10, seed=1, kinds=["cloze", "order"])} <= {"cloze", "order"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n": 0}, "number of questions"),
+    ({"section": "astrophysics"}, "No section matches 'astrophysics'"),
+    ({"kinds": ["essay"]}, "Unknown question kind 'essay'"),
+])
+def test_a_bad_request_says_what_to_do(bread, kwargs, message):
+    with pytest.raises(TutorError, match=message):
+        bread.practice(**{"n": 3, **kwargs})
+
+
+def test_an_item_travels_as_a_dict_and_back(everything):
+    item = everything[0]
+    assert PracticeItem.from_dict(item.to_dict()) == item
+    with pytest.raises(TutorError, match="Not a practice item"):
+        PracticeItem.from_dict({"question": "?"})
+
+
+# ------------------------------------------------------------------------------------------ grading
+
+
+@pytest.mark.parametrize("kind, question, answer", [
+    ("definition", "What is proofing", "the last rise of the shaped dough before baking it in the oven"),
+    ("definition", "What is fermentation?", "yeast turning sugar into CO2 and alcohol"),
+    ("order", "after “Knead the dough for ten minutes”", "let it rise till it has doubled"),
+    ("comparison", "protein content", "Bread flour is high in protein, about 13 percent, cake flour low at 8"),
+    ("cloze", "yeast was sold in ____", "in 1868"),
+    ("list", "essential ingredients", "flour, watter and yeest"),  # spelling slips
+])
+def test_a_right_answer_in_other_words_is_correct(bread, everything, kind, question, answer):
+    grade = bread.grade(one(everything, kind, question), answer)
+    assert grade.verdict == "correct", grade.feedback
+    assert grade.score >= 0.7 and grade.feedback.startswith("Correct.")
+
+
+def test_two_of_three_items_is_partly_right_and_says_what_is_missing(bread, everything):
+    grade = bread.grade(one(everything, "list", "essential ingredients"), "flour and salt")
+    assert grade.verdict == "partly" and grade.score == pytest.approx(0.67, abs=0.01)
+    assert grade.matched == ("Flour", "Salt") and set(grade.missing) == {"Water", "Yeast"}
+    assert "2 of the 3" in grade.feedback
+
+
+@pytest.mark.parametrize("answer", ["", "   ", None])
+def test_an_empty_answer_is_incorrect(bread, everything, answer):
+    for item in everything[:10]:
+        grade = bread.grade(item, answer)
+        assert grade.verdict == "incorrect" and grade.score == 0 and "No answer" in grade.feedback
+
+
+@pytest.mark.parametrize("kind, question", [
+    ("definition", "What is proofing"), ("definition", "What is fermentation?"), ("order", "first step"),
+    ("comparison", "texture"), ("list", "essential ingredients"), ("cloze", "yeast was sold in ____"),
+])
+def test_an_off_topic_answer_is_incorrect(bread, everything, kind, question):
+    grade = bread.grade(one(everything, kind, question), "The French Revolution began with the storming of the Bastille.")
+    assert grade.verdict == "incorrect", grade.feedback
+    assert grade.score < 0.3
+    if kind in ("definition", "order"):
+        assert "Your answer is about something else." in grade.feedback
+
+
+@pytest.mark.parametrize("kind, question, answer, why", [
+    ("cloze", "yeast was sold in ____", "1869", "The course gives 1868, not 1869"),
+    ("comparison", "protein content", "Bread Flour: High - about 15 percent; Cake Flour: Low - about 8 percent",
+     "The course gives 13, 8, not 15"),
+    ("comparison", "texture", "Bread Flour: Soft and tender crumb; Cake Flour: Chewy and open crumb", "wrong way round"),
+    ("definition", "What is fermentation?",
+     "the process in which bacteria converts sugars into carbon dioxide and alcohol",
+     "The course says “yeast”, not “bacteria”"),
+])
+def test_the_passage_words_with_the_key_fact_changed_are_not_correct(bread, everything, kind, question, answer, why):
+    item = one(everything, kind, question)
+    grade = bread.grade(item, answer)
+    assert grade.verdict != "correct", grade.feedback
+    assert why in grade.feedback
+
+
+def test_answering_with_the_question_is_not_correct(bread, everything):
+    item = one(everything, "definition", "What is proofing")
+    grade = bread.grade(item, "Proofing, as the course lists it")
+    assert grade.verdict == "incorrect" and "Your answer repeats the question." in grade.feedback
+
+
+def test_feedback_quotes_the_passage_to_reread(bread, everything):
+    item = one(everything, "definition", "What is fermentation?")
+    grade = bread.grade(item, "a kind of flour")
+    assert grade.verdict == "incorrect"
+    assert f"Reread: “{item.citation.quote}” (What is Fermentation?)" in grade.feedback
+    assert grade.model_answer == item.answer and grade.citation == item.citation
+    assert re.fullmatch(r"[a-z]+", grade.to_dict()["verdict"])
+
+
+def test_grade_takes_the_item_as_a_dict(bread, everything):
+    item = one(everything, "cloze", "yeast was sold in ____")
+    assert bread.grade(item.to_dict(), "1868").verdict == "correct"
+
+
+def test_picks_go_round_the_parts_then_to_sections_and_kinds_not_yet_asked():
+    import random
+
+    from tutor.practice.generate import Candidate, pick
+
+    def candidate(group, section, kind, n):
+        return Candidate(kind, f"{section} {kind} {n}?", "a", ("a",), 0, f"{section}/{kind}/{n}", group, section)
+
+    candidates = [candidate("A", f"A{s}", kind, n) for s in range(5) for kind in ("cloze", "list", "order")
+                  for n in range(2)] + [candidate("B", "B0", "cloze", 0)]
+    for seed in range(20):
+        chosen = [candidates[i] for i in pick(candidates, 7, random.Random(seed))]
+        assert "B0" in {c.section for c in chosen}  # every part of the course before a second from one
+        from_a = [c for c in chosen if c.group == "A"]
+        assert len({c.section for c in from_a[:5]}) == 5  # a section not yet asked about comes first
+        kinds = [c.kind for c in chosen]  # the kind least asked so far comes next
+        assert max(kinds.count(k) for k in set(kinds)) - min(kinds.count(k) for k in ("cloze", "list", "order")) <= 1

@@ -1,0 +1,609 @@
+"""Questions made from a course's own structure and sentences; no model writes them.
+
+    candidates = course_candidates(store)           # every question the course supports, in course order
+    items = pick(candidates, 10, random.Random(7))  # spread over the sections, the kinds mixed
+
+Five kinds, each read off something the chunker keeps: a defined term ("Model Drift: Performance
+degrades…", "X is a …", "X refers to …") gives a definition question; a table row, or the same labels
+in the paragraphs of one section ("Academia: …", "Industry: …") or of two sibling sections, a comparison;
+a list under a heading, a list question; numbered steps, an order question; an important sentence with a
+number, a name or a rare term blanked out, a cloze. Every answer and quote is text of the course. What is
+not made: a question on a sentence that needs its neighbours (it opens with "This", "However", a
+pronoun), a blank on a stop word, a very short or very long sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.chunking import LABEL_RE, ROW_SEP
+from tutor.errors import TutorError
+from tutor.models import PATH_SEP, Chunk, Citation
+from tutor.practice.models import KINDS, PracticeItem
+from tutor.terms import STOPWORDS, terms
+
+LIST_ASK = 3  # a list question asks for this many items (all of them when the list is shorter)
+MIN_WORDS, MAX_WORDS = 6, 40  # a sentence for a cloze or a definition
+MAX_CHARS = 300
+MAX_LIST_ITEM_WORDS = 12
+MAX_LIST_ITEMS = 12
+# Labels that head the paragraphs of this many sections are the sides a course compares ("Academia:",
+# "Industry:" under each aspect); shared by two sibling sections only, they are fields the two fill in.
+SIDE_SECTIONS = 3
+# A blank mid-sentence should be a thing, not a verb or an adverb: words after these are not blanked.
+VERB_BEFORE = frozenset("to can may must will would should could has have had does did is are was were be".split())
+VERB_ENDINGS = ("ed", "ing", "ly")
+# ... and a word after these is more likely a thing than an action.
+NOUN_BEFORE = frozenset("the a an of in for with on by from their its our and or about into between as".split())
+ADJECTIVE_ENDINGS = ("ary", "ive", "ous", "ful", "able", "ible", "al", "ic")
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten",
+                11: "eleven", 12: "twelve"}
+
+# A sentence that opens with one of these leans on the sentence before it.
+DEPENDENT_RE = re.compile(
+    r"^(?:it|its|they|their|them|these|this|those|that|such|he|she|his|her|him|we|our|you|your|there|here|"
+    r"however|but|and|or|so|also|thus|hence|therefore|moreover|furthermore|likewise|similarly|instead|then|"
+    r"otherwise|meanwhile|nevertheless|nonetheless|still|yet|which|both|each|either|neither|another|other|"
+    r"others|one|some|many|most|few|all|as a result|in addition|in contrast|for example|for instance|"
+    r"in this|at this|at that|after this|after that|because of this|despite this)\b",
+    re.I,
+)
+PRONOUNS = frozenset("it its they them their he she him his her we us our you your this that these those one".split())
+NUMBER_RE = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*(?:\s?%|-\d+(?:[.,]\d+)*)?(?![\w])")
+NAME_RE = re.compile(r"(?<![\w-])[A-Z][\w'-]*[a-zA-Z0-9](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'-]*[a-zA-Z0-9])*")
+DEF_RE = re.compile(
+    r"^(?P<term>[A-Z][^,;:.!?]{1,60}?)\s+(?P<verb>is defined as|are defined as|refers to|refer to|means|is|are)\s+"
+    r"(?P<definition>[^;]{8,}?)[.!]?$"
+)
+DEF_START_RE = re.compile(r"^(?:a|an|the|one of|any|used|defined)\b", re.I)
+# "X is due to …", "X is then condensed", "X is usually limited by …" say something about X, not what it is.
+NOT_A_DEFINITION = frozenset(
+    "due then also not what that very too so more less still now often always never being able about in on at by "
+    "for with from to of as like than how when where which who why thus therefore only just".split()
+)
+HEADING_NUMBER_RE = re.compile(r"^\s*(?:\d+[.)]|[A-Z]\w* \d+:)\s*")
+NUMBERED_LINE_RE = re.compile(r"^\s*\d{1,3}[.)]\s+")
+STEP_RE = re.compile(r"^(?P<label>[A-Z][\w-]*(?: [A-Z][\w-]*)?) (?P<n>\d{1,3})[:.)]\s*(?P<body>\S.*)$")
+PREPOSITIONS = frozenset("for in on at of to from with by about under over into between".split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str
+    question: str
+    answer: str
+    accept: tuple[str, ...]
+    position: int  # the cited passage's index in the store
+    quote: str
+    group: str  # the part of the course it comes from (top heading or document title)
+    section: str  # the passage's whole heading path (or its document's title)
+
+
+@dataclass
+class _Unit:
+    text: str
+    context: str
+    item: bool
+    position: int
+    numbered: bool = False  # its line in the passage starts "1." / "2)"
+    children: int = 0  # nested items under it
+
+
+@dataclass
+class _Section:
+    key: str  # heading path, or the document title for text before any heading
+    group: str
+    units: list[_Unit] = field(default_factory=list)
+
+    @property
+    def leaf(self) -> str:
+        leaf = self.key.split(PATH_SEP)[-1]
+        return HEADING_NUMBER_RE.sub("", leaf).strip().strip('"“”') or leaf
+
+    @property
+    def parent(self) -> str:
+        return PATH_SEP.join(self.key.split(PATH_SEP)[:-1])
+
+
+# ------------------------------------------------------------------------------------------ the course read
+
+
+class Course:
+    """The store read as sections of units, with what the generators need to phrase questions."""
+
+    def __init__(self, chunks: Sequence[Chunk], units: Sequence, unit_chunk: Sequence[int], titles: Sequence[str]):
+        self.chunks = list(chunks)
+        sources = list(dict.fromkeys(c.source for c in self.chunks))
+        names = list(titles) if len(titles) == len(sources) else [_title_of(s) for s in sources]
+        self.title = dict(zip(sources, names))
+        self.sections: list[_Section] = []
+        by_chunk: dict[int, list] = defaultdict(list)
+        for unit, position in zip(units, unit_chunk):
+            by_chunk[int(position)].append(unit)
+        last_source = None
+        for position, chunk in enumerate(self.chunks):
+            key = chunk.section or self.title[chunk.source]
+            if not self.sections or self.sections[-1].key != key or last_source != chunk.source:
+                group = chunk.section.split(PATH_SEP)[0] if chunk.section else self.title[chunk.source]
+                self.sections.append(_Section(key, group))
+                last_source = chunk.source
+            self.sections[-1].units.extend(_read_units(chunk, by_chunk.get(position, []), position))
+        text = " ".join(c.text for c in self.chunks)
+        self.lowered = Counter(re.findall(r"\b[a-z][a-z'-]*\b", text))
+        # A capital after a lower-case word in a sentence of prose is a name's; in a heading, a label or a
+        # title-case list item it says nothing.
+        prose = " ".join(u.text for s in self.sections for u in s.units if not u.item and u.text.endswith("."))
+        self.capitalised = Counter(re.findall(r"(?<![\w-])[a-z][a-z'-]*,? ([A-Z][a-z'-]+)\b", prose))
+        self.df = Counter(t for c in self.chunks for t in set(terms(c.text)))
+        self.idf = _idf([c.text for c in self.chunks])
+        self.labels = Counter(
+            m.group(1) for s in self.sections for u in s.units if (m := LABEL_RE.match(u.text))
+        )
+
+    def lower(self, phrase: str) -> str:
+        """A heading or term as it reads mid-sentence: a capitalised word goes lower-case unless the course
+        writes it capitalised inside its sentences more often than not (a name: "Google", "Newton"). A phrase
+        with a name in it is a name as a whole ("Warsaw Stock Exchange") and stays as it is."""
+        words = phrase.split()
+        if any(self._is_name(w.strip("\"'“”()")) for w in words):
+            return phrase
+        out = []
+        for w in words:
+            core = w.strip("\"'“”()")
+            if core[:1].isupper() and core[1:].islower() and not self._is_name(core):
+                w = w.replace(core, core.lower())
+            out.append(w)
+        return " ".join(out)
+
+    def _is_name(self, word: str) -> bool:
+        low = word.lower()
+        return self.capitalised[word] > self.lowered[low] + self.lowered[low + "s"]
+
+    def citation(self, position: int, quote: str) -> Citation:
+        chunk = self.chunks[position]
+        return Citation(rank=1, chunk_id=chunk.chunk_id, source=chunk.source, section=chunk.section or "",
+                        text=chunk.text, quote=quote, score=1.0, page=chunk.page)
+
+
+def _title_of(source: str) -> str:
+    return Path(source).stem.replace("-", " ").replace("_", " ")
+
+
+def _idf(texts: list[str]) -> dict[str, float]:
+    import math
+
+    df = Counter(t for text in texts for t in set(terms(text)))
+    n = max(len(texts), 1)
+    return {t: math.log(1 + n / f) for t, f in df.items()}
+
+
+def _read_units(chunk: Chunk, units: list, position: int) -> list[_Unit]:
+    lines = chunk.text.split("\n")
+    out = []
+    for unit in units:
+        line = next((ln for ln in lines if unit.text in ln), "")
+        out.append(_Unit(unit.text, unit.context, bool(unit.item), position, bool(NUMBERED_LINE_RE.match(line))))
+    for i, u in enumerate(out):
+        if u.item:
+            u.children = sum(1 for v in out[i + 1 :] if v.context == u.text)
+    return out
+
+
+def find_quote(text: str, wanted: str) -> str:
+    """`wanted` as it stands in `text`, or the line of `text` that holds it (a table cell's row), or the
+    longest stretch they share: always a verbatim substring of `text`."""
+    if wanted and wanted in text:
+        return wanted
+    if ROW_SEP in wanted:
+        label, _, cell = wanted.partition(ROW_SEP)
+        for line in text.split("\n"):
+            if line.strip().startswith(label + ROW_SEP) and cell in line:
+                return cell
+    from difflib import SequenceMatcher
+
+    match = SequenceMatcher(None, text, wanted, autojunk=False).find_longest_match(0, len(text), 0, len(wanted))
+    return text[match.a : match.a + match.size].strip() or text.split("\n")[0]
+
+
+def span_quote(text: str, first: str, last: str) -> str:
+    """The stretch of `text` from `first` to the end of `last` (markers and nested lines included), or `first`."""
+    lo = text.find(first)
+    hi = text.find(last, max(lo, 0))
+    return text[lo : hi + len(last)] if 0 <= lo <= hi else first
+
+
+def standalone(sentence: str) -> bool:
+    """Whether a sentence makes sense without its neighbours and is of a size to ask about."""
+    words = sentence.split()
+    if not (MIN_WORDS <= len(words) <= MAX_WORDS) or len(sentence) > MAX_CHARS:
+        return False
+    if sentence.rstrip().endswith((":", "?")) or not (sentence[:1].isupper() or sentence[:1].isdigit()):
+        return False
+    if PRONOUNS & {w.lower().strip(",;") for w in words[1:4]}:
+        return False  # "The gas it makes …": what "it" is, the sentence before says
+    return not DEPENDENT_RE.match(sentence)
+
+
+# ------------------------------------------------------------------------------------------ the generators
+
+
+def course_candidates(course: Course) -> list[Candidate]:
+    """Every question the course supports, in course order, each kind's generator in turn."""
+    out: list[Candidate] = []
+    for section in course.sections:
+        out.extend(_definitions(course, section))
+        out.extend(_table_comparisons(course, section))
+        out.extend(_paragraph_comparisons(course, section))
+        out.extend(_lists(course, section))
+        out.extend(_orders(course, section))
+        out.extend(_clozes(course, section))
+    out.extend(_sibling_comparisons(course))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for c in out:
+        if (c.kind, c.question) not in seen:
+            seen.add((c.kind, c.question))
+            unique.append(c)
+    return unique
+
+
+def _candidate(course: Course, section: _Section, kind: str, question: str, answer: str, accept: Iterable[str],
+               position: int, quote: str) -> Candidate:
+    return Candidate(kind, question, answer, tuple(a for a in accept if a), position,
+                     find_quote(course.chunks[position].text, quote), section.group, section.key)
+
+
+def _is_plural(word: str) -> bool:
+    return word.lower().endswith("s") and not word.lower().endswith(("ss", "us", "is", "ics"))
+
+
+def _definitions(course: Course, section: _Section) -> Iterator:
+    # A term defined in a list of labelled items ("Model Drift: Performance degrades …"); a label the course
+    # uses more than once ("Timeline:", "Reality:") is a field, not a term.
+    items = [u for u in section.units if u.item and not u.children]
+    labelled = [(u, m) for u in items if (m := LABEL_RE.match(u.text))]
+    if len(labelled) >= 2:
+        for unit, m in labelled:
+            label, body = m.group(1), unit.text[m.end() :].strip()
+            if course.labels[label] > 1 or len(body.split()) < 3 or body.endswith(":"):
+                continue
+            if len(label.split()) == 1 and label.lower().endswith(ADJECTIVE_ENDINGS):
+                continue  # "Complementary: …" sums up a point; it defines nothing
+            term = course.lower(label)
+            verb = "are" if _is_plural(label.split()[-1]) else "is"
+            pronoun = "them" if verb == "are" else "it"
+            question = f"What {verb} {term}, as the course lists {pronoun} under “{section.leaf}”?"
+            yield _candidate(course, section, "definition", question, body, (body,), unit.position, unit.text)
+    for unit in section.units:
+        if unit.item or not standalone(unit.text):
+            continue
+        m = DEF_RE.match(unit.text)
+        if not m:
+            continue
+        term, verb, definition = m.group("term").strip(), m.group("verb"), m.group("definition").strip()
+        first = term.split()[0].lower()
+        if len(term.split()) > 6 or first.endswith("ly") or first in PRONOUNS or DEPENDENT_RE.match(term):
+            continue
+        if first in STOPWORDS - {"the", "a", "an"} or (PRONOUNS | {"such"}) & {w.lower() for w in term.split()}:
+            continue  # "The gas it makes is …": what "it" is, the sentence before says
+        if first == "the" and len(term.split()) < 3:
+            continue  # "The group is …", "The result was …": which one, the sentences before say
+        if verb in ("is", "are") and not (DEF_START_RE.match(definition) or first == "the"):
+            continue
+        opening = definition.split()[0].lower()
+        if len(definition.split()) < 3 or opening.endswith(("ed", "ly")) or opening in NOT_A_DEFINITION:
+            continue  # "is trapped by …", "is usually limited by …" say what happens to it, not what it is
+        subject = course.lower(term)
+        subject = subject[0].lower() + subject[1:] if first in ("the", "a", "an") else subject
+        if verb.startswith(("is defined", "are defined")):
+            question = f"How {verb.split()[0]} {subject} defined?"
+        elif verb in ("refers to", "refer to"):
+            question = f"What {'do' if verb == 'refer to' else 'does'} {subject} refer to?"
+        elif verb == "means":
+            question = f"What does {subject} mean?"
+        else:
+            question = f"What {verb} {subject}?"
+        yield _candidate(course, section, "definition", question, definition, (definition,), unit.position,
+                         unit.text)
+
+
+def _table_comparisons(course: Course, section: _Section) -> Iterator:
+    rows: dict[tuple[int, str], list[tuple[str, str]]] = {}
+    for unit in section.units:
+        if ROW_SEP not in unit.text:
+            continue
+        label, _, cell = unit.text.partition(ROW_SEP)
+        column, sep, value = cell.partition(": ")
+        if sep and value.strip():
+            rows.setdefault((unit.position, label.strip()), []).append((column.strip(), value.strip()))
+    for (position, label), cells in rows.items():
+        if len(cells) < 2 or len({c for c, _ in cells}) < len(cells):
+            continue
+        sides = _and([f"the {course.lower(c)}" for c, _ in cells])
+        question = f"How do {sides} differ in {course.lower(label)}?"
+        row = next((ln.strip() for ln in course.chunks[position].text.split("\n")
+                    if ln.strip().startswith(label + ROW_SEP)), "")
+        yield _candidate(course, section, "comparison", question, "\n".join(f"- {c}: {v}" for c, v in cells),
+                         (f"{c}: {v}" for c, v in cells), position, row)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _labelled_paragraphs(section: _Section) -> dict[str, list[_Unit]]:
+    """Paragraphs that open with a label ("Academia: …") and what the chunker carried that label to."""
+    out: dict[str, list[_Unit]] = {}
+    for unit in section.units:
+        m = LABEL_RE.match(unit.text)
+        if m and not unit.item and not unit.context and not unit.text.rstrip().endswith(":"):
+            out.setdefault(m.group(1), [unit])
+        elif unit.context in out and not unit.item:
+            out[unit.context].append(unit)
+    return out
+
+
+def _paragraph_comparisons(course: Course, section: _Section) -> Iterator:
+    # The same labels heading the paragraphs of several sections are the sides the course compares
+    # ("Academia: …", "Industry: …" under each aspect); the section's heading is the aspect.
+    paragraphs = _labelled_paragraphs(section)
+    if len(paragraphs) < 2:
+        return
+    labels = frozenset(paragraphs)
+    if sum(frozenset(_labelled_paragraphs(s)) == labels for s in course.sections) < SIDE_SECTIONS:
+        return
+    positions = {u.position for units in paragraphs.values() for u in units}
+    if len(positions) != 1:
+        return
+    position = positions.pop()
+    text = course.chunks[position].text
+    spans = [(text.find(u.text), text.find(u.text) + len(u.text)) for units in paragraphs.values() for u in units]
+    if any(lo < 0 for lo, _ in spans):
+        return
+    quote = text[min(lo for lo, _ in spans) : max(hi for _, hi in spans)]
+    sides = [(label, " ".join(u.text for u in units)[len(label) + 1 :].strip()) for label, units in paragraphs.items()]
+    question = f"How do {_and([course.lower(label) for label, _ in sides])} differ in {course.lower(section.leaf)}?"
+    yield _candidate(course, section, "comparison", question, "\n".join(f"- {label}: {v}" for label, v in sides),
+                     (f"{label}: {v}" for label, v in sides), position, quote)
+
+
+def _fields(section: _Section) -> dict[str, _Unit]:
+    """Labelled lines of a section that are not lead-ins ("Timeline: 6-12 months")."""
+    out = {}
+    for unit in section.units:
+        m = LABEL_RE.match(unit.text)
+        if m and not unit.context and not unit.text.rstrip().endswith(":"):
+            out.setdefault(m.group(1), unit)
+    return out
+
+
+def _sibling_comparisons(course: Course) -> Iterator:
+    # Exactly two sibling sections that fill in the same fields ("Academic Approach", "Industry Approach",
+    # each with an Objective, a Timeline, a Success): each shared field is a comparison between them.
+    by_parent: dict[str, list[_Section]] = defaultdict(list)
+    for s in course.sections:
+        if s.parent and len(_fields(s)) >= 2:
+            by_parent[s.parent].append(s)
+    for siblings in by_parent.values():
+        if len(siblings) != 2:
+            continue
+        first, second = siblings
+        a, b = _fields(first), _fields(second)
+        shared = [label for label in a if label in b]
+        if len(shared) < 2:
+            continue
+        for label in shared:
+            ua, ub = a[label], b[label]
+            va, vb = ua.text[len(label) + 1 :].strip(), ub.text[len(label) + 1 :].strip()
+            if va == vb:
+                continue
+            question = (f"How does the {course.lower(label)} differ between the {course.lower(first.leaf)} "
+                        f"and the {course.lower(second.leaf)}?")
+            yield _candidate(course, first, "comparison", question, f"- {first.leaf}: {va}\n- {second.leaf}: {vb}",
+                             (f"{first.leaf}: {va}", f"{second.leaf}: {vb}"), ua.position, ua.text)
+
+
+def _item_groups(section: _Section) -> list[tuple[str, str, list[_Unit]]]:
+    """Runs of sibling items: (parent item or "", the lead-in sentence before them or "", the items)."""
+    groups: list[tuple[str, str, list[_Unit]]] = []
+    open_top: list[_Unit] | None = None
+    nested: dict[str, list[_Unit]] = {}
+    lead = ""
+    for unit in section.units:
+        if not unit.item:
+            open_top = None
+            lead = unit.text if unit.text.rstrip().endswith(":") and not unit.context else ""
+            continue
+        if not unit.context:
+            if open_top is None:
+                open_top = []
+                groups.append(("", lead, open_top))
+            open_top.append(unit)
+        elif unit.context in {u.text for _, _, g in groups for u in g}:
+            if unit.context not in nested:
+                nested[unit.context] = []
+                groups.append((unit.context, "", nested[unit.context]))
+            nested[unit.context].append(unit)
+    return groups
+
+
+def _lists(course: Course, section: _Section) -> Iterator:
+    for parent, lead, items in _item_groups(section):
+        if not (3 <= len(items) <= MAX_LIST_ITEMS) or any(len(u.text.split()) > MAX_LIST_ITEM_WORDS for u in items):
+            continue
+        if any(STEP_RE.match(u.text) for u in items) or (
+            not parent and all(u.numbered for u in items) and not any(u.children for u in items)
+        ):
+            continue  # numbered steps: asked about in order
+        k = min(LIST_ASK, len(items))
+        count = NUMBER_WORDS.get(k, str(k))
+        of_n = f"the {count}" if k == len(items) else f"{count} of the {NUMBER_WORDS.get(len(items), len(items))}"
+        leaf_words = section.leaf.split()
+        plural = (leaf_words and len(leaf_words) <= 5 and _is_plural(leaf_words[-1])
+                  and leaf_words[0].lower() not in PREPOSITIONS | STOPWORDS)
+        if parent and plural:
+            question = f"Which {course.lower(section.leaf)} does the course list under “{parent}”? Name {count}."
+        elif parent:
+            question = f"Name {of_n} things the course lists under “{parent}” ({section.leaf})."
+        elif plural:
+            question = f"Name {of_n} {course.lower(section.leaf)} the course lists."
+        elif lead:
+            question = f"Name {of_n} items that follow “{lead}” in the course ({section.leaf})."
+        else:
+            question = f"Name {of_n} items the course lists under “{section.leaf}”."
+        accept = [m.group(1) if (m := LABEL_RE.match(u.text)) else u.text for u in items]
+        position = items[0].position
+        same = [u for u in items if u.position == position]
+        quote = span_quote(course.chunks[position].text, same[0].text, same[-1].text)
+        yield _candidate(course, section, "list", question, "\n".join(f"- {u.text}" for u in items), accept,
+                         position, quote)
+
+
+def _orders(course: Course, section: _Section) -> Iterator:
+    for parent, _lead, items in _item_groups(section):
+        steps = [m.group("body") if (m := STEP_RE.match(u.text)) else None for u in items]
+        if all(steps):
+            bodies = steps
+        elif not parent and all(u.numbered for u in items) and not any(u.children for u in items):
+            bodies = [u.text for u in items]
+        else:
+            continue
+        if len(items) < 3:
+            continue
+        # The heading above says which procedure, where two are alike ("Industry Approach", "Industry Workflow").
+        above = section.parent.split(PATH_SEP)[-1] if section.parent else ""
+        where = f"the {course.lower(section.leaf)}" + (f" (under “{parent}”)" if parent else "") + (
+            f" ({above})" if above else "")
+        yield _candidate(course, section, "order", f"What is the first step in {where}?", items[0].text,
+                         (bodies[0],), items[0].position, items[0].text)
+        for before, after, body in zip(items, items[1:], bodies[1:]):
+            prior = bodies[items.index(before)]
+            quote = (span_quote(course.chunks[after.position].text, before.text, after.text)
+                     if before.position == after.position else after.text)
+            yield _candidate(course, section, "order", f"What happens after “{prior}” in {where}?", after.text,
+                             (body,), after.position, quote)
+
+
+def _blank(course: Course, text: str, start: int, heading_terms: set[str]) -> tuple[int, int] | None:
+    """Where to blank out of text[start:]: a number, else a name inside the sentence, else its rarest term."""
+    body = text[start:]
+    for m in NUMBER_RE.finditer(body):
+        return start + m.start(), start + m.end()
+    for m in NAME_RE.finditer(body):
+        lo = start + m.start()
+        if lo == 0 or text[:lo].rstrip().endswith((".", ":", "—")):
+            continue  # a capital that only starts the sentence or the field
+        name = m.group(0)
+        if name.lower() not in STOPWORDS and len(name) >= 3:
+            return lo, lo + len(name)
+    best, best_score = None, 0.0
+    for m in re.finditer(r"[A-Za-z][a-z-]{4,}", body):
+        word = m.group(0).lower()
+        before = text[: start + m.start()].split()
+        if word in STOPWORDS or not before or before[-1].lower() in VERB_BEFORE or word.endswith(VERB_ENDINGS):
+            continue
+        stemmed = terms(word)
+        if not stemmed or stemmed[0] in heading_terms:
+            continue
+        # A term the course uses in more than one passage is one of its subjects; a rare one is telling.
+        score = course.idf.get(stemmed[0], 0.0) * (1.0 if course.df[stemmed[0]] >= 2 else 0.5)
+        score *= 1.5 if before[-1].lower().strip(",;") in NOUN_BEFORE else 0.6
+        if score > best_score:
+            best, best_score = (start + m.start(), start + m.end()), score
+    return best
+
+
+def _clozes(course: Course, section: _Section) -> Iterator:
+    heading_terms = set(terms(section.key))
+    for unit in section.units:
+        text = unit.text
+        m = LABEL_RE.match(text)
+        field_ = m is not None and (unit.item or course.labels[m.group(1)] > 1 or not text.endswith("."))
+        if ROW_SEP in text or STEP_RE.match(text) or text.rstrip().endswith(":"):
+            continue
+        if field_ or unit.item:
+            # A field ("Timeline: 6-12 months") or an item ("Train on ImageNet for 200 epochs") is short:
+            # only a number in it is worth a blank, and the question names where it stands.
+            if not NUMBER_RE.search(text) or len(text.split()) < 3:
+                continue
+        elif not standalone(text) or not text.rstrip().endswith((".", "!")):
+            continue
+        span = _blank(course, text, m.end() if m else 0, heading_terms)
+        if span is None:
+            continue
+        lo, hi = span
+        answer = text[lo:hi]
+        if answer.lower() in STOPWORDS or answer.lower() in PRONOUNS:
+            continue
+        sentence = f"{text[:lo]}____{text[hi:]}"
+        where = f" ({section.leaf})" if (field_ or unit.item) else ""
+        yield _candidate(course, section, "cloze", f"Fill in the blank{where}: {sentence}", answer, (answer,),
+                         unit.position, text)
+
+
+# ------------------------------------------------------------------------------------------ choosing
+
+
+def item_of(course: Course, c: Candidate) -> PracticeItem:
+    digest = hashlib.sha1(f"{c.kind}\0{c.question}\0{c.answer}".encode()).hexdigest()[:12]
+    return PracticeItem(id=digest, kind=c.kind, question=c.question, answer=c.answer, accept=c.accept,
+                        citation=course.citation(c.position, c.quote))
+
+
+def pick(candidates: Sequence[Candidate], n: int, rng: random.Random, seen: Iterable[str] = (),
+         ids: Sequence[str] | None = None) -> list[int]:
+    """Indices of `n` candidates spread over the course: one part of the course after another (in an order
+    of `rng`), within a part a section not yet asked about, and the kind least asked so far; never two on
+    the same sentence, never one whose id is in `seen` or on a sentence one of those was on."""
+    seen = set(seen)
+    ids = ids or [""] * len(candidates)
+    # A sentence asked about once is seen, whichever question was made of it.
+    used_quotes = {c.quote for c, id_ in zip(candidates, ids) if id_ in seen}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(candidates):
+        if ids[i] not in seen and c.quote not in used_quotes:
+            groups[c.group].append(i)
+    order = list(groups)
+    rng.shuffle(order)
+    for g in order:
+        rng.shuffle(groups[g])
+    chosen: list[int] = []
+    used_sections: Counter = Counter()
+    used_kinds: Counter = Counter()
+    while len(chosen) < n:
+        progressed = False
+        for g in order:
+            if len(chosen) >= n:
+                break
+            pool = [i for i in groups[g] if candidates[i].quote not in used_quotes]
+            if not pool:
+                continue
+            best = min(pool, key=lambda i: (used_sections[candidates[i].section], used_kinds[candidates[i].kind]))
+            chosen.append(best)
+            groups[g].remove(best)
+            used_quotes.add(candidates[best].quote)
+            used_sections[candidates[best].section] += 1
+            used_kinds[candidates[best].kind] += 1
+            progressed = True
+        if not progressed:
+            break
+    return chosen
+
+
+def kinds_of(kinds: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The kinds asked for ("list,cloze", a list of names, or None for all); TutorError for an unknown one."""
+    if kinds is None:
+        return KINDS
+    wanted = [k.strip().lower() for k in ([kinds] if isinstance(kinds, str) else kinds) for k in k.split(",")]
+    wanted = [k for k in wanted if k]
+    unknown = [k for k in wanted if k not in KINDS]
+    if unknown:
+        raise TutorError(f"Unknown question kind {', '.join(map(repr, unknown))}; choose from {', '.join(KINDS)}.")
+    return tuple(wanted) or KINDS
+
