@@ -110,7 +110,8 @@ def generate_fixed(answerer, batch: list[list[int]], new_tokens: int = NEW_TOKEN
 
 def run_child(backend: str, device: str, reps: int) -> dict:
     """Load one engine the way the tutor does and time it; runs in its own process."""
-    from tutor.answering.seq2seq import Seq2SeqAnswerer, resolve_checkpoint
+    from tutor.answering.checkpoints import resolve_checkpoint
+    from tutor.answering.seq2seq import Seq2SeqAnswerer
 
     started = time.perf_counter()
     before = rss_mb()
@@ -149,7 +150,7 @@ def measure(backend: str, device: str, reps: int) -> dict:
 
 def convert_once(quantization: str = "int8") -> float:
     """Convert the checkpoint for CTranslate2 (cached next to the bench's index); seconds spent, 0 if cached."""
-    from tutor.answering.seq2seq import convert_to_ct2, ct2_cache_dir
+    from tutor.answering.engines import convert_to_ct2, ct2_cache_dir
 
     target = ct2_cache_dir(CHECKPOINT, CACHE / "index", quantization)
     if (target / "model.bin").exists():

@@ -101,7 +101,8 @@ def tiny_model_check(work: Path, cuda: bool) -> bool:
         import ctranslate2
 
         if ctranslate2.get_cuda_device_count() > 0:
-            from tutor.answering.seq2seq import Seq2SeqAnswerer, resolve_checkpoint
+            from tutor.answering.checkpoints import resolve_checkpoint
+            from tutor.answering.seq2seq import Seq2SeqAnswerer
 
             ct2 = Seq2SeqAnswerer.load(resolve_checkpoint(str(tiny)), device="cuda", backend="ctranslate2",
                                        index_dir=index, compute_type="float32")

@@ -16,16 +16,10 @@ from pathlib import Path
 import pytest
 
 from tutor import TutorError
+from tutor.answering.checkpoints import find_cached_flan_t5, resolve_checkpoint
+from tutor.answering.engines import ct2_cache_dir, torch_dtype_for
 from tutor.answering.extractive import ABSTAIN_TEXT, ExtractiveAnswerer
-from tutor.answering.seq2seq import (
-    UNTRACED_NOTE,
-    Seq2SeqAnswerer,
-    ct2_cache_dir,
-    find_cached_flan_t5,
-    resolve_checkpoint,
-    torch_dtype_for,
-    trace,
-)
+from tutor.answering.seq2seq import UNTRACED_NOTE, Seq2SeqAnswerer, trace
 from tutor.core import Tutor, resolve_answerer
 
 from .tiny_t5 import build_tiny_t5
@@ -161,7 +155,7 @@ def test_cli_reports_a_bad_generator_in_one_line(corpus_dir, index_dir, tmp_path
 
 
 def test_cuda_without_cuda_is_a_clear_error(corpus_dir, index_dir, tiny_dir):
-    from tutor.answering.seq2seq import TransformersEngine, load_tokenizer
+    from tutor.answering.engines import TransformersEngine, load_tokenizer
     from tutor.embeddings import cuda_available
 
     if cuda_available():
@@ -336,7 +330,7 @@ def test_cli_ask_answers_with_the_seq2seq_model(corpus_dir, index_dir, tiny_dir)
 
 
 def test_backend_choice_and_the_fallback_when_the_fast_path_cannot_be_used(tiny_dir, tmp_path):
-    from tutor.answering.seq2seq import choose_backend
+    from tutor.answering.checkpoints import choose_backend
 
     assert choose_backend("auto", "cpu") == "ctranslate2"  # installed here, as `pip install tutor[fast]` does
     assert choose_backend("auto", "cuda") == "transformers"

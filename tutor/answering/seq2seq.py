@@ -6,25 +6,29 @@ and writes an answer; the answer is then traced back to the passages' sentences 
 fact: the tutor quotes the material instead and says so. Abstention is decided before generating,
 by the rule the extractive answerer uses. Two engines generate the same greedy tokens: transformers
 (CPU or CUDA) and CTranslate2 (a converted copy cached next to the index; int8 on CPU is the fast path).
-Nothing here touches the network: checkpoints come from a folder or the local Hugging Face cache.
+Nothing here touches the network: checkpoints come from a folder or the local Hugging Face cache
+(`checkpoints`), and the engines that run them are in `engines`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import queue
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from tutor.answering.checkpoints import (
+    Checkpoint,
+    choose_backend,
+    find_cached_flan_t5,
+    hub_cache_dirs,
+    resolve_checkpoint,
+)
 from tutor.answering.compose import Piece, also_retrieved, assemble, highlights
+from tutor.answering.engines import MAX_NEW_TOKENS, CTranslate2Engine, TransformersEngine, load_tokenizer
 from tutor.answering.extractive import ExtractiveAnswerer
 from tutor.answering.rank import Draft, Evidence, Quote, rank_quotes
 from tutor.errors import TutorError
@@ -33,18 +37,7 @@ from tutor.terms import terms
 
 log = logging.getLogger(__name__)
 
-# Flan-T5 sizes in the order `--generator auto` prefers them: base is the best answer per second on a CPU.
-FLAN_PREFERENCE = ("flan-t5-base", "flan-t5-large", "flan-t5-small", "flan-t5-xl", "flan-t5-xxl")
-SEQ2SEQ_TYPES = frozenset(
-    "t5 mt5 umt5 longt5 bart mbart pegasus pegasus_x marian m2m_100 led bigbird_pegasus plbart fsmt "
-    "prophetnet switch_transformers".split()
-)
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
-                "pytorch_model.bin.index.json")
-BACKENDS = ("auto", "transformers", "ctranslate2")
-
 DEFAULT_INPUT_TOKENS = 512  # T5's training length, used when the tokenizer does not say
-MAX_NEW_TOKENS = 96
 BATCH_SIZE = 8
 MIN_PASSAGE_TOKENS = 24  # a passage cut shorter than this is dropped rather than kept as a fragment
 PROMPT_HEAD = "Answer the question using only the numbered passages.\n\n"
@@ -65,386 +58,6 @@ UNTRACED_NOTE = "(The generated answer could not be traced to the material; quot
 MARKER_RE = re.compile(r"\s*\[\d+\]")
 MARKER_NUMBER_RE = re.compile(r"\[(\d+)\]")
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
-
-
-# --------------------------------------------------------------------------- finding a checkpoint
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    path: Path
-    name: str  # "google/flan-t5-base" for the hub cache, else the folder's name
-    where: str  # how it was found, for the notes
-
-
-def hub_cache_dirs() -> list[Path]:
-    """The local Hugging Face hub caches, in the order huggingface_hub itself looks at them."""
-    home = Path(os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache") / "huggingface")
-    candidates = [os.environ.get("HF_HUB_CACHE"), os.environ.get("HUGGINGFACE_HUB_CACHE"), home / "hub",
-                  Path("~/.cache/huggingface/hub")]
-    out: list[Path] = []
-    for c in candidates:
-        if c:
-            path = Path(c).expanduser()
-            if path not in out:
-                out.append(path)
-    return out
-
-
-def _read_config(folder: Path) -> dict | None:
-    try:
-        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def is_seq2seq_config(config: dict) -> bool:
-    return bool(config.get("is_encoder_decoder")) or config.get("model_type") in SEQ2SEQ_TYPES
-
-
-def _has_weights(folder: Path) -> bool:
-    return any((folder / f).exists() for f in WEIGHT_FILES)
-
-
-def _snapshot(repo_dir: Path) -> Path | None:
-    """The snapshot that refs/main points at, else the newest one, if it holds a usable seq2seq model."""
-    snapshots = repo_dir / "snapshots"
-    if not snapshots.is_dir():
-        return None
-    choices = []
-    try:
-        main = (repo_dir / "refs" / "main").read_text().strip()
-        choices.append(snapshots / main)
-    except OSError:
-        pass
-    choices += sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: -p.stat().st_mtime)
-    for folder in choices:
-        config = _read_config(folder)
-        if config and is_seq2seq_config(config) and _has_weights(folder):
-            return folder
-    return None
-
-
-def find_cached_flan_t5() -> Checkpoint | None:
-    """A Flan-T5 checkpoint in the local Hugging Face cache (never the network), or None."""
-    found: dict[str, Checkpoint] = {}
-    for cache in hub_cache_dirs():
-        if not cache.is_dir():
-            continue
-        for repo_dir in sorted(cache.glob("models--google--flan-t5-*")):
-            model = repo_dir.name.removeprefix("models--google--")
-            if model in found:
-                continue
-            snapshot = _snapshot(repo_dir)
-            if snapshot is not None:
-                found[model] = Checkpoint(snapshot, f"google/{model}", f"in the Hugging Face cache ({cache})")
-    if not found:
-        return None
-    rank = {m: i for i, m in enumerate(FLAN_PREFERENCE)}
-    return found[min(found, key=lambda m: (rank.get(m, len(rank)), m))]
-
-
-MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-
-
-def resolve_checkpoint(spec: str) -> Checkpoint:
-    """The seq2seq checkpoint for a folder or a model id; TutorError naming what was looked for."""
-    folder = Path(spec).expanduser()
-    if folder.exists():
-        return _checkpoint_from_folder(folder)
-    if not MODEL_ID_RE.match(spec) or spec.startswith((".", "/", "~")):
-        raise TutorError(f"No such folder: {spec}. Give a seq2seq checkpoint folder, a model id in the local "
-                         "Hugging Face cache, 'auto' or 'extractive'.")
-    repo = "models--" + spec.replace("/", "--")
-    looked = []
-    for cache in hub_cache_dirs():
-        looked.append(str(cache / repo))
-        snapshot = _snapshot(cache / repo)
-        if snapshot is not None:
-            return Checkpoint(snapshot, spec, f"in the Hugging Face cache ({cache})")
-    raise TutorError(
-        f"The model {spec!r} is not on this machine (looked in {', '.join(looked)}), and the tutor never "
-        "downloads. Download it once (e.g. `huggingface-cli download " + spec + "`) or pass a checkpoint folder "
-        "with --generator; 'extractive' answers without a model."
-    )
-
-
-def _checkpoint_from_folder(folder: Path) -> Checkpoint:
-    folder = folder.resolve()
-    if not folder.is_dir():
-        raise TutorError(f"{folder} is a file; --generator wants a checkpoint folder (with config.json).")
-    config = _read_config(folder)
-    if config is None:
-        raise TutorError(f"{folder} is not a model checkpoint: it has no readable config.json.")
-    if not is_seq2seq_config(config):
-        kind = config.get("model_type") or "unknown"
-        raise TutorError(
-            f"{folder} holds a {kind!r} model, not a seq2seq (encoder-decoder) one such as Flan-T5 or BART."
-        )
-    if not _has_weights(folder):
-        raise TutorError(f"{folder} has a seq2seq config.json but no weights ({' or '.join(WEIGHT_FILES[:2])}).")
-    name = folder.name
-    for parent in folder.parents:  # a snapshot folder inside the hub cache: name it by its model id
-        if parent.name.startswith("models--"):
-            name = parent.name.removeprefix("models--").replace("--", "/")
-            break
-    return Checkpoint(folder, name, f"in {folder}")
-
-
-def ctranslate2_available() -> bool:
-    try:
-        import ctranslate2  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def choose_backend(backend: str, device: str) -> str:
-    """'auto' → CTranslate2 on a CPU when it is installed, transformers otherwise (and on a GPU)."""
-    backend = (backend or "auto").lower()
-    if backend not in BACKENDS:
-        raise TutorError(f"Unknown backend {backend!r}: use {', '.join(BACKENDS)}.")
-    if backend == "auto":
-        return "ctranslate2" if device == "cpu" and ctranslate2_available() else "transformers"
-    if backend == "ctranslate2" and not ctranslate2_available():
-        raise TutorError("--backend ctranslate2 needs the ctranslate2 package: pip install 'tutor[fast]'.")
-    return backend
-
-
-# --------------------------------------------------------------------------- engines
-
-
-def _offline() -> None:
-    # Belt and braces: every load below is local_files_only, and these make any stray hub call fail fast.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def load_tokenizer(path: Path):
-    _offline()
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    except Exception as exc:  # transformers raises OSError, ValueError, KeyError... for a bad folder
-        raise TutorError(f"Could not load the tokenizer from {path}: {exc}") from exc
-
-
-def torch_dtype_for(device: str):
-    """float32 on a CPU; bfloat16 on a GPU that has it, else float32. Never float16: T5 overflows in it."""
-    import torch
-
-    if device.startswith("cuda") and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
-
-
-class TransformersEngine:
-    """Greedy generation with AutoModelForSeq2SeqLM, on CPU or CUDA."""
-
-    backend = "transformers"
-
-    def __init__(self, path: Path, tokenizer, device: str) -> None:
-        _offline()
-        from transformers import AutoModelForSeq2SeqLM
-
-        if device.startswith("cuda"):
-            from tutor.embeddings import cuda_available
-
-            if not cuda_available():
-                raise TutorError(f"The seq2seq model was asked to run on {device}, but CUDA is not available.")
-        try:
-            model = AutoModelForSeq2SeqLM.from_pretrained(str(path), local_files_only=True)
-        except Exception as exc:
-            raise TutorError(f"Could not load a seq2seq model from {path}: {exc}") from exc
-        self.dtype = torch_dtype_for(device)
-        self.model = model.to(device=device, dtype=self.dtype).eval()
-        self.tokenizer = tokenizer
-        self.device = device
-        self.pad_id = _pad_id(tokenizer, model.config)
-        self.precision = str(self.dtype).removeprefix("torch.")
-        self._lock = threading.Lock()
-
-    def _inputs(self, prompts: Sequence[list[int]]):
-        import torch
-
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, p in enumerate(prompts):
-            ids[row, : len(p)] = torch.tensor(p, dtype=torch.long)
-            mask[row, : len(p)] = 1
-        return {"input_ids": ids.to(self.device), "attention_mask": mask.to(self.device)}
-
-    def _generate_kwargs(self, max_new_tokens: int) -> dict:
-        return {"max_new_tokens": max_new_tokens, "do_sample": False, "num_beams": 1}
-
-    def generate(self, prompts: Sequence[list[int]], max_new_tokens: int = MAX_NEW_TOKENS) -> list[list[int]]:
-        """Greedy output ids (without the start and end tokens) for a batch of prompt ids."""
-        import torch
-
-        with self._lock, torch.inference_mode():
-            out = self.model.generate(**self._inputs(prompts), **self._generate_kwargs(max_new_tokens))
-        return [_strip(row.tolist()[1:], self.model.config, self.pad_id) for row in out]
-
-    def stream(self, prompt: list[int], max_new_tokens: int = MAX_NEW_TOKENS) -> Iterator[list[int]]:
-        """The output ids as they grow, one list per new token; the last is the whole output."""
-        from transformers.generation.streamers import BaseStreamer
-
-        steps: queue.Queue = queue.Queue()
-        done = object()
-
-        class _Collect(BaseStreamer):
-            def __init__(self) -> None:
-                self.first = True
-
-            def put(self, value) -> None:
-                if self.first:  # the decoder start token
-                    self.first = False
-                    return
-                for token in value.reshape(-1).tolist():
-                    steps.put(token)
-
-            def end(self) -> None:
-                steps.put(done)
-
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self._generate_streaming(prompt, max_new_tokens, _Collect())
-            except BaseException as exc:  # reported in the caller's thread
-                failure.append(exc)
-                steps.put(done)
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        ids: list[int] = []
-        while (token := steps.get()) is not done:
-            ids.append(token)
-            yield _strip(list(ids), self.model.config, self.pad_id)
-        thread.join()
-        if failure:
-            raise failure[0]
-
-    def _generate_streaming(self, prompt: list[int], max_new_tokens: int, streamer) -> None:
-        import torch
-
-        with self._lock, torch.inference_mode():
-            self.model.generate(**self._inputs([prompt]), **self._generate_kwargs(max_new_tokens), streamer=streamer)
-
-
-def _pad_id(tokenizer, config) -> int:
-    for value in (tokenizer.pad_token_id, getattr(config, "pad_token_id", None), 0):
-        if value is not None:
-            return int(value)
-    return 0
-
-
-def _strip(ids: list[int], config, pad_id: int) -> list[int]:
-    """Output ids up to (not including) the end token, without padding."""
-    eos = getattr(config, "eos_token_id", None)
-    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
-    out = []
-    for token in ids:
-        if token in eos_ids:
-            break
-        if token != pad_id:
-            out.append(token)
-    return out
-
-
-def ct2_cache_dir(checkpoint: Path, index_dir: Path, quantization: str) -> Path:
-    """Where the converted copy of `checkpoint` lives: keyed by its path, its files' mtimes and the quantization."""
-    stamp = [str(checkpoint.resolve()), quantization]
-    for f in sorted(checkpoint.iterdir()):
-        if f.is_file():
-            stamp.append(f"{f.name}:{f.stat().st_mtime_ns}")
-    digest = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-    return Path(index_dir) / "ct2" / f"{checkpoint.name}-{quantization}-{digest}"
-
-
-def convert_to_ct2(checkpoint: Path, out_dir: Path, quantization: str) -> Path:
-    """Convert once (offline) and cache; later calls find the copy and return at once."""
-    if (out_dir / "model.bin").exists():
-        return out_dir
-    from filelock import FileLock
-
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TutorError(f"Cannot keep the CTranslate2 copy of the model in {out_dir.parent}: {exc}") from exc
-    with FileLock(str(out_dir) + ".lock"):
-        if (out_dir / "model.bin").exists():  # converted by another process while we waited
-            return out_dir
-        _offline()
-        from ctranslate2.converters import TransformersConverter
-
-        # Shown by default: the first answer waits for this (about half a minute for Flan-T5-base).
-        log.warning("Converting %s for the CTranslate2 engine (%s), once; the copy is kept in %s",
-                    checkpoint, quantization, out_dir)
-        tmp = out_dir.with_name(out_dir.name + ".tmp")
-        try:
-            TransformersConverter(str(checkpoint)).convert(str(tmp), quantization=quantization, force=True)
-        except Exception as exc:
-            raise TutorError(f"CTranslate2 could not convert {checkpoint}: {exc}") from exc
-        tmp.rename(out_dir)
-    return out_dir
-
-
-def ct2_compute_type(device: str) -> str:
-    import ctranslate2
-
-    if device.startswith("cuda"):
-        return "bfloat16" if "bfloat16" in ctranslate2.get_supported_compute_types("cuda") else "float32"
-    return "int8" if "int8" in ctranslate2.get_supported_compute_types("cpu") else "float32"
-
-
-class CTranslate2Engine:
-    """Greedy generation with CTranslate2 from a converted copy of the checkpoint."""
-
-    backend = "ctranslate2"
-
-    def __init__(self, path: Path, tokenizer, device: str, index_dir: Path, compute_type: str | None = None) -> None:
-        import ctranslate2
-
-        if device.startswith("cuda") and ctranslate2.get_cuda_device_count() == 0:
-            raise TutorError("This CTranslate2 build cannot use CUDA: use --backend transformers on the GPU.")
-        self.precision = compute_type or ct2_compute_type(device)
-        model_dir = convert_to_ct2(Path(path), ct2_cache_dir(Path(path), Path(index_dir), self.precision),
-                                   self.precision)
-        ct2_device, _, index = device.partition(":")
-        self.translator = ctranslate2.Translator(
-            str(model_dir), device=ct2_device, device_index=int(index or 0), compute_type=self.precision,
-            intra_threads=os.cpu_count() or 1,
-        )
-        self.tokenizer = tokenizer
-        self.model_dir = model_dir
-
-    def _tokens(self, prompt: list[int]) -> list[str]:
-        return self.tokenizer.convert_ids_to_tokens(prompt)
-
-    def _ids(self, tokens: list[str]) -> list[int]:
-        return list(self.tokenizer.convert_tokens_to_ids(tokens))
-
-    def generate(self, prompts: Sequence[list[int]], max_new_tokens: int = MAX_NEW_TOKENS) -> list[list[int]]:
-        results = self.translator.translate_batch(
-            [self._tokens(p) for p in prompts], beam_size=1, max_decoding_length=max_new_tokens,
-            max_input_length=0,  # the prompt is already cut to the model's limit
-        )
-        return [self._ids(r.hypotheses[0]) for r in results]
-
-    def stream(self, prompt: list[int], max_new_tokens: int = MAX_NEW_TOKENS) -> Iterator[list[int]]:
-        ids: list[int] = []
-        for step in self.translator.generate_tokens(
-            self._tokens(prompt), max_decoding_length=max_new_tokens, sampling_topk=1, max_input_length=0
-        ):
-            if step.token_id == self.tokenizer.eos_token_id:
-                break
-            ids.append(step.token_id)
-            yield list(ids)
 
 
 # --------------------------------------------------------------------------- the answerer
