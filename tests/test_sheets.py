@@ -37,9 +37,10 @@ LIST_ANSWER = Answer(
     citations=(
         citation(1, "Intro. Model Drift: data changes. Tail of passage one.", "Model Drift: data changes", page=4),
         citation(2, "Legacy Systems in 2019. Tail of passage two.", "Legacy Systems in 2019"),
+        citation(3, "Retrieved, never marked in the text.", "Retrieved, never marked in the text."),
     ),
     id="1",
-    also_retrieved=(citation(3, "An uncited passage about GPUs.", "An uncited passage about GPUs."),),
+    also_retrieved=(citation(4, "An uncited passage about GPUs.", "An uncited passage about GPUs."),),
     highlights=("Model Drift", "2019"),
 )
 STEPS = Answer("How is a model deployed?", "1. Train it [1]\n2. Ship it [1]", False, "extractive",
@@ -68,6 +69,7 @@ def test_an_html_key_shows_lists_bold_highlights_and_only_the_quoted_passages():
     assert "“Model Drift: data changes”</span> — Industry › Challenges, notes.pdf, p. 4</li>" in page
     assert "“Legacy Systems in 2019”</span> — Industry › Challenges, notes.pdf</li>" in page
     assert "Tail of passage" not in page and "uncited passage" not in page  # quotes only, cited only
+    assert "never marked" not in page
     assert "Not covered by the course material." in page and "Nearby" not in page  # an abstention, plainly
     assert "Not answered: item 5 (line 9) has no question text." in page
     assert "break-inside: avoid" in page and "@page" in page
@@ -88,6 +90,7 @@ def test_a_markdown_key_reads_the_same_and_escapes_what_would_render_as_markup()
     assert "### 3. Who won the 2018 World Cup?\n\n*Not covered by the course material.*" in sheet
     assert "### 5. *(no question text)*\n\n*Not answered: item 5 (line 9) has no question text.*" in sheet
     assert "Tail of passage" not in sheet and "uncited passage" not in sheet and "Nearby" not in sheet
+    assert "never marked" not in sheet
     assert "<!--" not in sheet and "<script>" not in sheet and "<b>" not in sheet
 
 

@@ -60,7 +60,7 @@ def spreadsheet_safe(cell: str) -> str:
 def sources_cell(answer: Answer) -> str:
     """The passages an answer quotes, as "heading (document, p. N) — quote", joined by " | "."""
     out = []
-    for c in cited(answer, nearby=True):
+    for c in cited(answer):
         document = PurePath(c.source).name
         place = f"{document}, p. {c.page}" if c.page else document
         out.append(f"{c.section or document} ({place}) — {' '.join(c.quote.split())}")

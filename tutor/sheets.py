@@ -60,10 +60,10 @@ def label(row_id: str) -> str:
     return f"{row_id}." if row_id[:1].isdigit() and row_id[-1:].isalnum() else row_id
 
 
-def cited(answer: Answer, nearby: bool = False) -> list[Citation]:
-    """The citations an answer quotes: those whose [n] marker its text carries. An abstention's nearby
-    passage counts only with `nearby` (a sheet shows an abstention as not covered, nothing more)."""
-    if answer.error or (answer.abstained and not nearby):
+def cited(answer: Answer) -> list[Citation]:
+    """The citations an answer quotes: those whose [n] marker its text carries (an abstention's nearby
+    passage among them; a sheet shows an abstention as not covered, nothing more)."""
+    if answer.error:
         return []
     markers = set(MARKER_RE.findall(answer.text))
     return [c for c in answer.citations if f"[{c.rank}]" in markers]
