@@ -297,6 +297,7 @@ class SheetFile:
         self.log = AnswerFile(log, JsonlWriter(log, columns))
         self.sheet = Sheet(exam_title=path.stem)
         self.answers: dict[str, Answer] = {}
+        self.rendered: dict[str, str] = {}  # each entry rendered once, though the sheet is rendered per batch
 
     def existing(self) -> list[Path]:
         return [p for p in (self.path, self.log.path) if p.exists()]
@@ -330,7 +331,7 @@ class SheetFile:
 
     def publish(self) -> None:
         entries = [(r, self.answers[r.id]) for r in self.rows if r.id in self.answers]
-        _replace(self.path, render(self.sheet, entries, self.fmt))
+        _replace(self.path, render(self.sheet, entries, self.fmt, self.rendered))
 
     @property
     def fmt(self) -> str:

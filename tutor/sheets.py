@@ -46,9 +46,22 @@ class Sheet:
         return f"{today.day} {today:%B %Y}"
 
 
-def render(sheet: Sheet, entries: list[tuple[Row, Answer | None]], fmt: str) -> str:
-    """The whole sheet in `fmt` ("md" or "html"); an entry's Answer is None on a student sheet."""
-    return (render_html if fmt == "html" else render_markdown)(sheet, entries)
+def render(sheet: Sheet, entries: list[tuple[Row, Answer | None]], fmt: str, done: dict | None = None) -> str:
+    """The whole sheet in `fmt` ("md" or "html"); an entry's Answer is None on a student sheet.
+
+    `done`: a question's rendered entry by its id, filled and reused, for a sheet rendered again and again
+    as answers arrive (each answer, once given, does not change).
+    """
+    return (render_html if fmt == "html" else render_markdown)(sheet, entries, {} if done is None else done)
+
+
+def _entries(entries, done: dict, one) -> list[str]:
+    out = []
+    for row, answer in entries:
+        if row.id not in done:
+            done[row.id] = one(row, answer)
+        out.append(done[row.id])
+    return out
 
 
 # ---------------------------------------------------------------- what is printed
@@ -150,7 +163,7 @@ def _md_rich(text: str, highlights) -> str:
     return "".join(f"**{_md_escape(piece)}**" if bold else _md_escape(piece) for piece, bold in runs)
 
 
-def render_markdown(sheet: Sheet, entries: list[tuple[Row, Answer | None]]) -> str:
+def render_markdown(sheet: Sheet, entries: list[tuple[Row, Answer | None]], done: dict | None = None) -> str:
     out = [f"# {_md_inline(sheet.exam_title)}", ""]
     meta = [f"**{sheet.heading}**"]
     if sheet.course_title:
@@ -160,14 +173,18 @@ def render_markdown(sheet: Sheet, entries: list[tuple[Row, Answer | None]]) -> s
     if sheet.kind == "student":
         out += ["Name: ______________________________", ""]
     out += ["---", ""]
-    for row, answer in entries:
-        question = one_line(row.question) if not row.error else ""
-        out += [f"### {_md_inline(label(row.id))} {_md_inline(question) or '*(no question text)*'}", ""]
-        if sheet.kind == "student":
-            out += ["\n\n".join(["_" * 60] * WRITING_LINES), ""]  # rules: lines to write on
-            continue
-        out += _md_answer(row, answer)
+    out += _entries(entries, {} if done is None else done, lambda row, answer: _md_entry(sheet, row, answer))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_entry(sheet: Sheet, row: Row, answer: Answer | None) -> str:
+    question = one_line(row.question) if not row.error else ""
+    out = [f"### {_md_inline(label(row.id))} {_md_inline(question) or '*(no question text)*'}", ""]
+    if sheet.kind == "student":
+        out += ["\n\n".join(["_" * 60] * WRITING_LINES), ""]  # rules: lines to write on
+    else:
+        out += _md_answer(row, answer)
+    return "\n".join(out)
 
 
 def _md_answer(row: Row, answer: Answer | None) -> list[str]:
@@ -228,7 +245,7 @@ def _html_rich(text: str, highlights) -> str:
     return "".join(f"<strong>{_esc(p)}</strong>" if bold else _esc(p) for p, bold in segments(text, highlights))
 
 
-def render_html(sheet: Sheet, entries: list[tuple[Row, Answer | None]]) -> str:
+def render_html(sheet: Sheet, entries: list[tuple[Row, Answer | None]], done: dict | None = None) -> str:
     meta = [sheet.heading]
     if sheet.course_title:
         meta.append(f"Course: {sheet.course_title}")
@@ -244,17 +261,20 @@ def render_html(sheet: Sheet, entries: list[tuple[Row, Answer | None]]) -> str:
     if sheet.kind == "student":
         out.append('<p class="name">Name: ______________________________</p>')
     out.append("</header><main>")
-    for row, answer in entries:
-        question = one_line(row.question) if not row.error else ""
-        shown = _esc(question) if question else '<span class="none">(no question text)</span>'
-        out.append(f'<section class="q"><h2><span class="num">{_esc(label(row.id))}</span> {shown}</h2>')
-        if sheet.kind == "student":
-            out.append('<div class="lines">' + "<div></div>" * WRITING_LINES + "</div>")
-        else:
-            out.append(_html_answer(row, answer))
-        out.append("</section>")
+    out += _entries(entries, {} if done is None else done, lambda row, answer: _html_entry(sheet, row, answer))
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"
+
+
+def _html_entry(sheet: Sheet, row: Row, answer: Answer | None) -> str:
+    question = one_line(row.question) if not row.error else ""
+    shown = _esc(question) if question else '<span class="none">(no question text)</span>'
+    out = f'<section class="q"><h2><span class="num">{_esc(label(row.id))}</span> {shown}</h2>'
+    if sheet.kind == "student":
+        out += '<div class="lines">' + "<div></div>" * WRITING_LINES + "</div>"
+    else:
+        out += _html_answer(row, answer)
+    return out + "</section>"
 
 
 def _html_answer(row: Row, answer: Answer | None) -> str:
