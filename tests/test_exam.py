@@ -58,22 +58,26 @@ def test_sub_numbered_labels_keep_their_numbers():
     ]
 
 
-def test_lettered_parts_hang_from_their_number_and_a_bare_number_above_them_is_no_question():
-    exam = (
+def test_lettered_parts_hang_from_their_number_and_a_stem_above_them_is_shown_not_asked():
+    exam = parse_exam(
         "7. Consider industry practice.\n"
         "   a) What is data quality?\n"
         "   (b) What are legacy systems?\n"
         "8.\n"
         "a. What is model drift?\n"
         "b. What is explainability?\n"
+        "9. What is deep learning? Answer both parts.\n"
+        "a) Define it.\n"
     )
-    assert [(i, q) for i, q, _ in items(exam)] == [
-        ("7", "Consider industry practice."),
+    assert [(r.id, r.question) for r in exam.rows] == [
         ("7a", "What is data quality?"),
         ("7b", "What are legacy systems?"),
         ("8a", "What is model drift?"),
         ("8b", "What is explainability?"),
+        ("9", "What is deep learning? Answer both parts."),  # asks something itself: a question
+        ("9a", "Define it."),
     ]
+    assert exam.stems == {"7a": ("7", "Consider industry practice.")}
 
 
 def test_continuation_lines_join_their_item_and_instructions_and_headings_do_not():

@@ -105,6 +105,20 @@ def test_a_student_sheet_has_the_questions_and_room_to_write_but_no_answers():
     assert render(student, entries, "html").count('<div class="lines">') == 5
 
 
+def test_a_stem_is_printed_once_above_its_first_part_and_kept_on_its_page():
+    from tutor.exam import parse_exam
+
+    exam = parse_exam("7. Consider industry practice.\na) What is data quality?\nb) What are legacy systems?\n")
+    sheet = Sheet(exam_title="Quiz", kind="student", date="1 June 2026", stems=exam.stems)
+    entries = [(row, None) for row in exam.rows]
+
+    page = render(sheet, entries, "html")
+    assert page.count("Consider industry practice.") == 1
+    assert ('<section class="q"><h2><span class="num">7.</span> Consider industry practice.</h2>'
+            '<h2><span class="num">7a.</span> What is data quality?</h2>') in page
+    assert "### 7. Consider industry practice.\n\n### 7a. What is data quality?" in render(sheet, entries, "md")
+
+
 # ---------------------------------------------------------------- printed by a real browser
 
 EXAM = """# Deep Learning — Final Exam

@@ -378,7 +378,7 @@ def run_batch(args, tutor=None) -> int:
 
         tutor = load_from_args(args)
     if isinstance(output, SheetFile):
-        output.sheet = Sheet(exam_title=exam.title or source.stem, course_title=tutor.title, kind=kind)
+        output.sheet = Sheet(exam.title or source.stem, course_title=tutor.title, kind=kind, stems=exam.stems)
         if kind == "student":
             return _write_student_sheet(output, args.strict)
     todo = [r for r in rows if output.key(r.id) not in done]

@@ -61,6 +61,9 @@ class Exam:
     rows: list[Row]
     title: str = ""
     warnings: list[str] = field(default_factory=list)
+    # "7. Consider industry practice." above "a) ...", "b) ...": a stem, not a question. Printed sheets show
+    # it above its first part: {that part's id: (the stem's number, its text)}.
+    stems: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def read_questions(path: str | Path) -> list[Row]:
@@ -193,13 +196,16 @@ def _plain(text: str) -> str:
 
 
 def _rows(items: list[_Item], title: str) -> Exam:
-    rows, warnings = [], []
+    rows, warnings, stems, stem = [], [], {}, None
     seen: Counter = Counter()
     for i, item in enumerate(items):
         following = items[i + 1] if i + 1 < len(items) else None
-        if not item.parts and not item.is_part and following is not None and following.is_part \
-                and following.base == item.base:
-            continue  # "3." alone above "a) ...", "b) ...": the number of its parts, not a question
+        if not item.is_part and following is not None and following.is_part and following.base == item.base:
+            text = " ".join(item.parts)
+            if "?" not in text:
+                # "3." alone, or "3. Consider ...", above its lettered parts: their stem, not a question
+                stem = (item.id, text) if text else None
+                continue
         seen[item.id] += 1
         row_id = item.id if seen[item.id] == 1 else f"{item.id} ({seen[item.id]})"
         if seen[item.id] == 2:
@@ -208,7 +214,9 @@ def _rows(items: list[_Item], title: str) -> Exam:
         question = " ".join(item.parts)
         error = None if question else f"item {item.id} (line {item.line}) has no question text."
         rows.append(Row(row_id, question, {}, error))
-    return Exam(rows, title, warnings)
+        if stem is not None:
+            stems[row_id], stem = stem, None
+    return Exam(rows, title, warnings, stems)
 
 
 # ---------------------------------------------------------------- tables

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from tutor.exam import Row
@@ -33,6 +33,7 @@ class Sheet:
     course_title: str = ""
     kind: str = "key"
     date: str = ""
+    stems: dict[str, tuple[str, str]] = field(default_factory=dict)  # exam.Exam.stems
 
     @property
     def heading(self) -> str:
@@ -180,6 +181,9 @@ def render_markdown(sheet: Sheet, entries: list[tuple[Row, Answer | None]], done
 def _md_entry(sheet: Sheet, row: Row, answer: Answer | None) -> str:
     question = one_line(row.question) if not row.error else ""
     out = [f"### {_md_inline(label(row.id))} {_md_inline(question) or '*(no question text)*'}", ""]
+    if row.id in sheet.stems:
+        number, text = sheet.stems[row.id]
+        out = [f"### {_md_inline(label(number))} {_md_inline(text)}", "", *out]
     if sheet.kind == "student":
         out += ["\n\n".join(["_" * 60] * WRITING_LINES), ""]  # rules: lines to write on
     else:
@@ -270,6 +274,10 @@ def _html_entry(sheet: Sheet, row: Row, answer: Answer | None) -> str:
     question = one_line(row.question) if not row.error else ""
     shown = _esc(question) if question else '<span class="none">(no question text)</span>'
     out = f'<section class="q"><h2><span class="num">{_esc(label(row.id))}</span> {shown}</h2>'
+    if row.id in sheet.stems:  # the stem stays on the page of its first part
+        number, text = sheet.stems[row.id]
+        out = out.replace('<section class="q">', f'<section class="q"><h2><span class="num">{_esc(label(number))}'
+                          f"</span> {_esc(one_line(text))}</h2>", 1)
     if sheet.kind == "student":
         out += '<div class="lines">' + "<div></div>" * WRITING_LINES + "</div>"
     else:
