@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--sheet", choices=["key", "student"], default="key",
         help="for a .md or .html sheet: an answer key (default) or a student sheet with room to write",
     )
+    batch.add_argument(
+        "--grade", action="store_true",
+        help="mark students' answers: INPUT has question and student_answer columns (optional: student)",
+    )
     batch.add_argument("--resume", action="store_true", help="answer only questions not yet in OUTPUT")
     batch.add_argument("--force", action="store_true", help="overwrite an existing OUTPUT")
     batch.add_argument("--strict", action="store_true", help="exit 1 if any question failed")
@@ -165,6 +169,10 @@ def cmd_eval(args) -> int:
 
 
 def cmd_batch(args) -> int:
+    if args.grade:
+        from tutor.marking import run_marking
+
+        return run_marking(args)
     from tutor.batch import run_batch
 
     return run_batch(args)

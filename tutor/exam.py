@@ -71,8 +71,9 @@ def read_questions(path: str | Path) -> list[Row]:
     return read_exam(path).rows
 
 
-def read_exam(path: str | Path) -> Exam:
-    """The questions in `path`, with the file's title. TutorError if it cannot be read."""
+def read_exam(path: str | Path, unique_ids: bool = True) -> Exam:
+    """The questions in `path`, with the file's title. TutorError if it cannot be read, or (with
+    `unique_ids`) if two rows share an id."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in INPUT_SUFFIXES:
@@ -102,7 +103,7 @@ def read_exam(path: str | Path) -> Exam:
             )
     if not exam.rows:
         raise TutorError(f"Found no questions in {path}.")
-    duplicates = [i for i, n in Counter(r.id for r in exam.rows).items() if n > 1]
+    duplicates = [i for i, n in Counter(r.id for r in exam.rows).items() if n > 1] if unique_ids else []
     if duplicates:
         shown = ", ".join(repr(d) for d in duplicates[:10]) + (" ..." if len(duplicates) > 10 else "")
         raise TutorError(
