@@ -46,6 +46,7 @@ def run_marking(args, tutor=None) -> int:
         raise TutorError(f"{source} has no 'student_answer' column: give each question the student's answer.")
     if out.exists() and not args.force:
         raise TutorError(f"{out} already exists: use --force to replace it.")
+    _practice_item_type()  # before the tutor loads: an installation without practice mode says so at once
     if tutor is None:
         from tutor.loading import load_from_args
 
@@ -81,10 +82,7 @@ def run_marking(args, tutor=None) -> int:
 
 def practice_item(item_id: str, answer: Answer):
     """The tutor's answer as an item practice mode grades against: a list when it has list lines."""
-    try:
-        from tutor.practice.models import PracticeItem
-    except ImportError:
-        raise TutorError("Grading needs practice mode (tutor.practice), which this installation lacks.") from None
+    PracticeItem = _practice_item_type()  # noqa: N806
     text = MARKER_RE.sub("", answer.text).strip()
     listed = [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
     kind, accept = ("list", tuple(listed)) if len(listed) >= 2 else ("definition", (text,))
@@ -93,6 +91,14 @@ def practice_item(item_id: str, answer: Answer):
     quoted = cited(answer) or list(answer.citations)
     return PracticeItem(id=str(item_id), kind=kind, question=answer.question, answer=text, accept=accept,
                         citation=quoted[0])
+
+
+def _practice_item_type():
+    try:
+        from tutor.practice.models import PracticeItem
+    except ImportError:
+        raise TutorError("Grading needs practice mode (tutor.practice), which this installation lacks.") from None
+    return PracticeItem
 
 
 def _write(out: Path, records: list[dict]) -> None:
