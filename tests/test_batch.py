@@ -355,6 +355,11 @@ def test_a_sheet_without_its_log_is_not_resumed_and_neither_file_is_overwritten_
         batch(UnusedTutor(), source, out)
     with pytest.raises(TutorError, match="--sheet student makes a printable sheet: .* not .csv"):
         batch(UnusedTutor(), source, tmp_path / "a.csv", "--sheet", "student")
+    # A student sheet has no answers, so no log: with --resume it is written again.
+    student = tmp_path / "student.html"
+    student.write_text("an older student sheet")
+    assert batch(tutor, source, student, "--sheet", "student", "--resume") == 0
+    assert "What is model drift?" in student.read_text() and not log_of(student).exists()
 
 
 def test_resume_when_everything_is_done_answers_nothing(tmp_path, tutor, capsys):

@@ -291,8 +291,8 @@ class SheetFile:
     """A printable sheet, rendered whole after each batch from the answers so far, which are kept in a
     JSON-lines log beside it (`NAME.log.jsonl`): the log is what `--resume` reads."""
 
-    def __init__(self, path: Path, rows: list[Row], columns: list[str]) -> None:
-        self.path, self.rows = path, rows
+    def __init__(self, path: Path, rows: list[Row], columns: list[str], kind: str = "key") -> None:
+        self.path, self.rows, self.kind = path, rows, kind
         log = path.with_name(path.name + ".log.jsonl")
         self.log = AnswerFile(log, JsonlWriter(log, columns))
         self.sheet = Sheet(exam_title=path.stem)
@@ -300,12 +300,15 @@ class SheetFile:
         self.rendered: dict[str, str] = {}  # each entry rendered once, though the sheet is rendered per batch
 
     def existing(self) -> list[Path]:
-        return [p for p in (self.path, self.log.path) if p.exists()]
+        logged = (self.path, self.log.path) if self.kind == "key" else (self.path,)
+        return [p for p in logged if p.exists()]
 
     def key(self, row_id: str) -> str:
         return row_id
 
     def resume(self) -> set[str]:
+        if self.kind != "key":
+            return set()  # a student sheet holds no answers: it is written again whole
         if self.path.exists() and not self.log.path.exists():
             raise TutorError(
                 f"Cannot resume {self.path}: its answer log {self.log.path.name} is not beside it. "
@@ -356,7 +359,7 @@ def open_output(out: Path, rows: list[Row], *, resume: bool, force: bool, kind: 
         raise TutorError(f"Cannot write answers to {out}: it is a folder.")
     columns = list(dict.fromkeys(k for r in rows for k in _carried(r.extra)))
     output = WRITERS[suffix](out, columns) if suffix in WRITERS else None
-    output = AnswerFile(out, output) if output else SheetFile(out, rows, columns)
+    output = AnswerFile(out, output) if output else SheetFile(out, rows, columns, kind)
     existing = output.existing()
     if existing and not resume and not force:
         raise TutorError(f"{existing[0]} already exists: use --resume to finish it, or --force to replace it.")
