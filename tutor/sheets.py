@@ -217,23 +217,24 @@ def _md_answer(row: Row, answer: Answer | None) -> list[str]:
 # ---------------------------------------------------------------- HTML
 
 CSS = """
-@page { size: A4; margin: 14mm 15mm 14mm 15mm; }
+@page { size: A4; margin: 12mm 14mm; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font: 10pt/1.35 "DejaVu Serif", Georgia, serif; color: #111; margin: 0; }
+body { font: 9.5pt/1.3 "DejaVu Serif", Georgia, serif; color: #111; margin: 0; }
 @media screen { body { max-width: 46em; margin: 2em auto; padding: 0 1em; } }
 header { border-bottom: 1.2pt solid #111; padding-bottom: 4pt; margin-bottom: 8pt; }
 h1 { font-size: 15pt; margin: 0 0 2pt; }
 .meta { font-size: 9pt; color: #333; margin: 0; }
 .name { margin: 8pt 0 0; font-size: 10pt; }
-.q { break-inside: avoid; page-break-inside: avoid; margin: 0 0 8pt; }
-.q h2 { font-size: 10pt; margin: 0 0 2pt; font-weight: bold; }
-.q h2 .num { display: inline-block; min-width: 2em; }
+.q { break-inside: avoid; page-break-inside: avoid; margin: 0 0 7pt; }
+.q h2 { font-size: 9.5pt; margin: 0 0 1pt; font-weight: bold; }
+.q h2 { padding-left: 2em; text-indent: -2em; }  /* a long question wraps under its text, not its number */
+.q h2 .num { display: inline-block; min-width: 2em; text-indent: 0; }
 .answer { margin: 0 0 0 2em; }
 .answer p, .answer ul, .answer ol { margin: 0 0 2pt; }
 .answer ul, .answer ol { padding-left: 1.3em; }
 .none { font-style: italic; color: #333; }
 .sources { list-style: none; margin: 2pt 0 0 2em; padding: 0 0 0 6pt; border-left: 1.5pt solid #999;
-           font-size: 8.5pt; color: #333; }
+           font-size: 8pt; line-height: 1.25; color: #333; }
 .sources li { margin: 0 0 1pt; }
 .sources .quote { font-style: italic; color: #111; }
 .lines { margin: 0 0 0 2em; }
