@@ -68,9 +68,9 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     source = tmp_path / "exam.csv"
     with open(source, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "question", "topic", "answer"])
-        w.writerow(["drift", "What is model drift?", "industry", "data changes"])
-        w.writerow(["", "What is the primary goal in academia?", "academia", "knowledge"])
+        w.writerow(["id", "question", "topic", "answer", "highlights"])
+        w.writerow(["drift", "What is model drift?", "industry", "data changes", "drift"])
+        w.writerow(["", "What is the primary goal in academia?", "academia", "knowledge", ""])
     out_jsonl, out_csv = tmp_path / "answers.jsonl", tmp_path / "answers.csv"
 
     assert batch(tutor, source, out_jsonl) == 0
@@ -80,10 +80,13 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     assert first["id"] == "drift" and second["id"] == "2"  # a missing id becomes the row number
     assert first["topic"] == "industry"
     assert first["input_answer"] == "data changes"  # the input's column does not overwrite the tutor's answer
+    assert first["input_highlights"] == "drift" and isinstance(first["highlights"], list)  # nor a later field
     assert DRIFT in first["answer"]
     with open(out_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["id", "question", "answer", "abstained", "sources", "error", "topic", "input_answer"]
+    assert list(rows[0]) == [
+        "id", "question", "answer", "abstained", "sources", "error", "topic", "input_answer", "input_highlights"
+    ]
     assert [r["id"] for r in rows] == ["drift", "2"]
     assert DRIFT in rows[0]["answer"] and rows[0]["abstained"] == "false" and rows[0]["error"] == ""
     sources = rows[0]["sources"].split(" | ")

@@ -34,7 +34,8 @@ BATCH_SIZE = 64  # questions per ask_many call, and per write: a kill loses at m
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".md", ".html")
 SHEET_SUFFIXES = (".md", ".html", ".htm")
 # Answer fields and CSV columns: an input column of the same name is carried through as `input_<name>`.
-ANSWER_KEYS = ("id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error")
+# Every key of `Answer.to_dict()` is reserved, the fields added later (form, highlights, ...) too.
+ANSWER_KEYS = tuple("answer" if f.name == "text" else f.name for f in dataclasses.fields(Answer))
 CSV_COLUMNS = ("id", "question", "answer", "abstained", "sources", "error")
 RESERVED = frozenset(ANSWER_KEYS + CSV_COLUMNS)
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
