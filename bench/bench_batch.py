@@ -7,13 +7,16 @@ other work on the machine slows the wall clock), the ratio, where the batched ti
 
     .venv/bin/python bench/bench_batch.py                 # the project's corpus/ and index/
     .venv/bin/python bench/bench_batch.py --n 1000 --one-by-one 300
+    .venv/bin/python bench/bench_batch.py --format html    # into a printable sheet instead
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -97,6 +100,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="questions (default 1000)")
     parser.add_argument("--one-by-one", type=int, default=None, metavar="N",
                         help="time `ask` on the first N questions only (default: all of them)")
+    parser.add_argument("--format", choices=["jsonl", "csv", "md", "html"], default="jsonl",
+                        help="what the batched run writes (default jsonl)")
     parser.add_argument("--corpus", default=str(ROOT / "corpus"))
     parser.add_argument("--index", default=str(ROOT / "index"))
     opts = parser.parse_args()
@@ -113,7 +118,7 @@ def main() -> None:
     tutor.ask_many(questions[:BATCH_SIZE])  # warm-up: first calls allocate
 
     work = Path(tempfile.mkdtemp(prefix="tutor-bench-batch-"))
-    source, out = work / "questions.jsonl", work / "answers.jsonl"
+    source, out = work / "questions.jsonl", work / f"answers.{opts.format}"
     with open(source, "w", encoding="utf-8") as f:
         for i, q in enumerate(questions):
             f.write(json.dumps({"id": f"b{i}", "question": q}) + "\n")
@@ -131,7 +136,13 @@ def main() -> None:
         sys.stderr = stderr
     watch.unwrap(tutor.retriever, "embed", "search")
     watch.unwrap(tutor, "_drafts")
-    batched = [json.loads(line) for line in out.open(encoding="utf-8")]
+    if opts.format == "csv":
+        with open(out, newline="", encoding="utf-8") as f:  # a cell that was made spreadsheet-safe, as it was
+            batched = [{"answer": re.sub(r"^'(?=[-+=@\t\r])", "", r["answer"]), "error": r["error"] or None}
+                       for r in csv.DictReader(f)]
+    else:
+        log = out if opts.format == "jsonl" else work / f"answers.{opts.format}.log.jsonl"  # a sheet's answers
+        batched = [json.loads(line) for line in log.open(encoding="utf-8")]
     assert len(batched) == opts.n and all(a["error"] is None for a in batched)
 
     single_n = min(opts.one_by_one or opts.n, opts.n)
@@ -141,7 +152,7 @@ def main() -> None:
 
     batched_rate, single_rate = opts.n / batched_wall, single_n / single_wall
     ratio = batched_rate / single_rate
-    print(f"batched (tutor batch, {BATCH_SIZE} a batch): {batched_rate:7.1f} questions/s  "
+    print(f"batched (tutor batch into .{opts.format}, {BATCH_SIZE} a batch): {batched_rate:7.1f} questions/s  "
           f"({1000 * batched_wall / opts.n:.2f} ms wall, {1000 * batched_cpu / opts.n:.2f} ms CPU a question)")
     print(f"one by one (Tutor.ask, {single_n}):      {single_rate:7.1f} questions/s  "
           f"({1000 * single_wall / single_n:.2f} ms wall, {1000 * single_cpu / single_n:.2f} ms CPU a question)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,15 +32,9 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def sheet_ids(path: Path) -> list[str]:
-    """Ids of the complete entries of a Markdown answer sheet."""
-    ids, pending = [], None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("<!-- id: "):
-            pending = json.loads(line[len("<!-- id: ") : -len(" -->")])
-        elif line == "<!-- end -->":
-            ids.append(pending)
-    return ids
+def log_of(sheet: Path) -> Path:
+    """The answer log beside a printable sheet."""
+    return sheet.with_name(sheet.name + ".log.jsonl")
 
 
 class UnusedTutor:
@@ -64,7 +59,7 @@ def test_text_file_one_question_per_line_gives_json_lines_with_line_numbers_as_i
     assert DRIFT in drift["answer"] and not drift["abstained"] and drift["error"] is None
     assert drift["citations"][0]["section"].endswith("Industry Challenges")
     assert cup["abstained"] and cup["citations"] == []
-    assert {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"} <= set(drift)
+    assert set(drift) >= {"id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error"}
     summary = capsys.readouterr().err
     assert "1 answered, 1 abstained, 0 errors" in summary and "questions/s" in summary
 
@@ -73,9 +68,9 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     source = tmp_path / "exam.csv"
     with open(source, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "question", "topic", "answer"])
-        w.writerow(["drift", "What is model drift?", "industry", "data changes"])
-        w.writerow(["", "What is the primary goal in academia?", "academia", "knowledge"])
+        w.writerow(["id", "question", "topic", "answer", "highlights"])
+        w.writerow(["drift", "What is model drift?", "industry", "data changes", "drift"])
+        w.writerow(["", "What is the primary goal in academia?", "academia", "knowledge", ""])
     out_jsonl, out_csv = tmp_path / "answers.jsonl", tmp_path / "answers.csv"
 
     assert batch(tutor, source, out_jsonl) == 0
@@ -85,16 +80,20 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     assert first["id"] == "drift" and second["id"] == "2"  # a missing id becomes the row number
     assert first["topic"] == "industry"
     assert first["input_answer"] == "data changes"  # the input's column does not overwrite the tutor's answer
+    assert first["input_highlights"] == "drift" and isinstance(first["highlights"], list)  # nor a later field
     assert DRIFT in first["answer"]
     with open(out_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["id", "question", "answer", "abstained", "sources", "error", "topic", "input_answer"]
+    assert list(rows[0]) == [
+        "id", "question", "answer", "abstained", "sources", "error", "topic", "input_answer", "input_highlights"
+    ]
     assert [r["id"] for r in rows] == ["drift", "2"]
     assert DRIFT in rows[0]["answer"] and rows[0]["abstained"] == "false" and rows[0]["error"] == ""
     sources = rows[0]["sources"].split(" | ")
-    assert len(sources) == len(first["citations"])  # the cited passages only
-    assert sources[0].startswith("Challenges in Each Perspective › Industry Challenges (")
-    assert sources[0].endswith("deep-learning-academic-vs-industry.txt)")
+    assert sources[0] == (
+        f"Challenges in Each Perspective › Industry Challenges (deep-learning-academic-vs-industry.txt) — Model Drift: {DRIFT}"
+    )
+    assert all(f"[{n}]" in rows[0]["answer"] for n in range(1, len(sources) + 1))  # the quoted passages only
     assert "knowledge creation" in rows[1]["answer"] and rows[1]["topic"] == "academia"
 
 
@@ -112,15 +111,39 @@ def test_numbered_markdown_exam_becomes_a_printable_answer_sheet(tutor, tmp_path
     assert batch(tutor, source, out) == 0
 
     sheet = out.read_text(encoding="utf-8")
-    assert sheet.startswith("# Answers: midterm.md")
-    assert sheet_ids(out) == ["1", "2", "3"]
-    assert "## 1. What is model drift?" in sheet
-    assert "## 2. What is the primary goal in academia?" in sheet  # the continuation line belongs to it
-    assert f"> Model Drift: {DRIFT}" in sheet
-    assert "[1] Challenges in Each Perspective › Industry Challenges — " in sheet
-    assert "> • Data Quality: Real-world data is messy and biased  \n> • Legacy Systems" in sheet
+    assert sheet.startswith(f"# Midterm\n\n**Answer key** · Course: {tutor.title} · ")
+    assert "### 1. What is model drift?\n\n" in sheet
+    assert "### 2. What is the primary goal in academia?" in sheet  # the continuation line belongs to it
+    assert f"> [1] “Model Drift: {DRIFT}” — Challenges in Each Perspective › Industry Challenges, " in sheet
     assert "Answer every question" not in sheet  # instructions are not a question
-    assert "does not cover" in sheet.split("## 3.")[1]
+    assert "### 3. Who won the 2018 World Cup?\n\n*Not covered by the course material.*" in sheet
+    assert "<!--" not in sheet
+    # The answers behind the sheet, for --resume: a JSON-lines log beside it.
+    assert [a["id"] for a in read_jsonl(log_of(out))] == ["1", "2", "3"]
+
+
+def test_an_exam_with_a_blank_item_keeps_every_item_and_the_counts_add_up(tutor, tmp_path, capsys):
+    questions = ["What is deep learning?", "What is model drift?", "What is the primary goal in academia?",
+                 "Which conferences are top venues for academic research?", "",
+                 "How do academia and industry differ in risk tolerance?", "Who won the 2018 World Cup?",
+                 "What are the challenges in industry?"]
+    source = tmp_path / "exam.md"
+    source.write_text("# Quiz\n\n" + "".join(f"{n}. {q}\n" for n, q in enumerate(questions, 1)), encoding="utf-8")
+    out_csv, out_md = tmp_path / "answers.csv", tmp_path / "answers.md"
+
+    assert batch(tutor, source, out_csv) == 0
+    counts = re.search(r"(\d+) answered, (\d+) abstained, (\d+) errors", capsys.readouterr().err)
+    assert sum(int(n) for n in counts.groups()) == 8 and counts.group(3) == "1"
+    assert batch(tutor, source, out_md) == 0
+
+    with open(out_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [str(n) for n in range(1, 9)]
+    assert rows[3]["question"] == "Which conferences are top venues for academic research?"
+    assert rows[4]["question"] == "" and "item 5 (line 7) has no question text" in rows[4]["error"]
+    sheet = out_md.read_text(encoding="utf-8")
+    assert "### 4. Which conferences are top venues for academic research?\n" in sheet
+    assert "### 5. *(no question text)*\n\n*Not answered: item 5 (line 7) has no question text.*" in sheet
 
 
 def test_text_exam_is_numbered_only_when_most_lines_are_numbered_questions(tmp_path):
@@ -136,18 +159,63 @@ def test_text_exam_is_numbered_only_when_most_lines_are_numbered_questions(tmp_p
     assert [(r.id, r.question) for r in read_questions(plain)][1] == ("2", "2. A numbered line among plain ones")
 
 
-def test_user_text_cannot_break_the_answer_sheet(tutor, tmp_path):
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_user_text_cannot_break_the_answer_sheet(tutor, tmp_path, suffix):
     source = tmp_path / "q.jsonl"
-    source.write_text(json.dumps({"id": "x -->\n# y", "question": "# Heading?\n<!-- end -->\n---"}) + "\n")
-    out = tmp_path / "answers.md"
+    source.write_text(json.dumps({"id": "x -->\n# y", "question": "# Heading?\n<!-- end -->\n<script>x</script>"}))
+    out = tmp_path / f"answers{suffix}"
 
     assert batch(tutor, source, out) == 0
 
     sheet = out.read_text(encoding="utf-8")
-    assert sheet_ids(out) == ["x -->\n# y"]
-    assert sheet.count("<!--") - sheet.count("\\<!--") == 2  # only the entry's own markers
-    assert "## x --> # y. # Heading? \\<!-- end --> ---\n" in sheet
+    assert "<!--" not in sheet and "<script>" not in sheet
+    assert "# Heading? &lt;!-- end --&gt; &lt;script&gt;x&lt;/script&gt;" in sheet
     assert "\n# Heading" not in sheet and "\n# y" not in sheet
+    assert [a["id"] for a in read_jsonl(log_of(out))] == ["x -->\n# y"]
+
+
+def test_csv_cells_are_safe_to_open_in_a_spreadsheet_and_resume_still_finds_them(tutor, tmp_path):
+    source = tmp_path / "q.jsonl"
+    records = [
+        {"id": "=1+1", "question": '=HYPERLINK("http://x.test","What is model drift?")', "points": "-3"},
+        {"id": "@id", "question": "+What is deep learning?", "points": "=cmd|' /C calc'!A0"},
+        {"id": "3", "question": "-What is model drift?", "points": "\tx"},
+        {"id": "4", "question": "What is model drift?", "points": "\rx"},
+    ]
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "answers.csv"
+
+    assert batch(tutor, source, out) == 0
+
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == ["'=1+1", "'@id", "3", "4"]
+    assert rows[0]["question"] == '\'=HYPERLINK("http://x.test","What is model drift?")'
+    assert rows[0]["points"] == "-3"  # a number stays a number
+    assert rows[1]["question"] == "'+What is deep learning?" and rows[1]["points"] == "'=cmd|' /C calc'!A0"
+    assert rows[2]["question"] == "'-What is model drift?" and rows[2]["points"] == "'\tx"
+    assert rows[3]["points"] == "'\rx"
+    formula_starts = ("=", "+", "-", "@", "\t", "\r")
+    cells = [c for r in rows for c in r.values()]
+    assert not [c for c in cells if c.startswith(formula_starts) and c != "-3"]
+
+    assert batch(UnusedTutor(), source, out, "--resume") == 0  # the escaped ids are known as done
+
+
+def test_csv_and_jsonl_carry_each_quote_and_page(tutor, tmp_path):
+    from tutor.batch import sources_cell
+    from tutor.models import Answer, Citation
+
+    cited = Citation(1, "c1", "corpus/notes.pdf", "Industry › Drift", "Intro. Drift is change. More.", "Drift is change", 0.5, 7)
+    uncited = Citation(2, "c2", "corpus/notes.pdf", "Other", "Other text.", "Other text.", 0.4)
+    answer = Answer("What is drift?", "Drift is change [1]", False, "extractive", (cited, uncited), id="1")
+    assert sources_cell(answer) == "Industry › Drift (notes.pdf, p. 7) — Drift is change"
+
+    source = tmp_path / "q.txt"
+    source.write_text("What is model drift?\n")
+    assert batch(tutor, source, tmp_path / "a.jsonl") == 0
+    quoted = read_jsonl(tmp_path / "a.jsonl")[0]["citations"][0]
+    assert quoted["quote"] == f"Model Drift: {DRIFT}" and "page" in quoted
 
 
 # ---------------------------------------------------------------- bad input
@@ -228,7 +296,7 @@ QUESTIONS = ["What is model drift?", "What is the primary goal in academia?", "W
              "Who won the 2018 World Cup?", "How do academia and industry differ in risk tolerance?"]
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".md"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_resume_drops_a_cut_entry_keeps_the_rest_and_answers_what_is_missing(tutor, tmp_path, suffix):
     source = tmp_path / "q.txt"
     source.write_text("\n".join(QUESTIONS) + "\n")
@@ -236,7 +304,7 @@ def test_resume_drops_a_cut_entry_keeps_the_rest_and_answers_what_is_missing(tut
     assert batch(tutor, source, out) == 0
     full = out.read_bytes()
     # A killed run: the first two answers whole (marked, to see that resume keeps them), the third cut short.
-    third = {".jsonl": b'{"id": "3"', ".csv": b"3,What", ".md": b'<!-- id: "3" -->'}[suffix]
+    third = {".jsonl": b'{"id": "3"', ".csv": b"3,What"}[suffix]
     start = full.index(third)
     kept = full[:start].replace(b"data distributions change", b"KEPT FROM THE FIRST RUN")
     out.write_bytes(kept + full[start : start + len(third) + 40])
@@ -246,14 +314,55 @@ def test_resume_drops_a_cut_entry_keeps_the_rest_and_answers_what_is_missing(tut
     assert b"KEPT FROM THE FIRST RUN" in kept and out.read_bytes().startswith(kept)
     if suffix == ".jsonl":
         ids = [a["id"] for a in read_jsonl(out)]
-    elif suffix == ".csv":
+    else:
         with open(out, newline="", encoding="utf-8") as f:
             ids = [r["id"] for r in csv.DictReader(f)]
-    else:
-        ids = sheet_ids(out)
     assert ids == ["1", "2", "3", "4", "5"]
     assert out.read_text(encoding="utf-8").count("What is deep learning?") == 1  # nothing left of the cut entry
 
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_a_sheet_resumes_from_its_log_and_is_rendered_whole_again(tutor, tmp_path, suffix):
+    source = tmp_path / "q.txt"
+    source.write_text("\n".join(QUESTIONS) + "\n")
+    out = tmp_path / f"answers{suffix}"
+    assert batch(tutor, source, out) == 0
+    full = log_of(out).read_bytes()
+    # A killed run: two answers logged whole (marked, to see that resume keeps them), the third cut short,
+    # and the sheet as it was published after the first batch of a longer run.
+    start = full.index(b'{"id": "3"')
+    kept = full[:start].replace(b"data distributions change", b"KEPT FROM THE FIRST RUN")
+    log_of(out).write_bytes(kept + full[start : start + 50])
+    out.write_text("an older sheet", encoding="utf-8")
+
+    assert batch(tutor, source, out, "--resume") == 0
+
+    assert log_of(out).read_bytes().startswith(kept)
+    assert [a["id"] for a in read_jsonl(log_of(out))] == ["1", "2", "3", "4", "5"]
+    sheet = out.read_text(encoding="utf-8")
+    assert "KEPT FROM THE FIRST RUN" in sheet and "older sheet" not in sheet
+    positions = [sheet.index(q) for q in QUESTIONS]
+    assert positions == sorted(positions) and all(sheet.count(q) == 1 for q in QUESTIONS)
+
+
+def test_a_sheet_without_its_log_is_not_resumed_and_neither_file_is_overwritten_unasked(tutor, tmp_path):
+    source = tmp_path / "q.txt"
+    source.write_text("What is model drift?\n")
+    out = tmp_path / "answers.html"
+    out.write_text("a sheet from elsewhere")
+    with pytest.raises(TutorError, match="its answer log answers.html.log.jsonl is not beside it.*--force"):
+        batch(UnusedTutor(), source, out, "--resume")
+    out.unlink()
+    log_of(out).write_text("{}\n")
+    with pytest.raises(TutorError, match="answers.html.log.jsonl already exists: use --resume .* or --force"):
+        batch(UnusedTutor(), source, out)
+    with pytest.raises(TutorError, match="--sheet student makes a printable sheet: .* not .csv"):
+        batch(UnusedTutor(), source, tmp_path / "a.csv", "--sheet", "student")
+    # A student sheet has no answers, so no log: with --resume it is written again.
+    student = tmp_path / "student.html"
+    student.write_text("an older student sheet")
+    assert batch(tutor, source, student, "--sheet", "student", "--resume") == 0
+    assert "What is model drift?" in student.read_text() and not log_of(student).exists()
 
 
 def test_resume_when_everything_is_done_answers_nothing(tmp_path, tutor, capsys):

@@ -1,15 +1,17 @@
 """`tutor batch`: answer a file of questions into a file of answers, in batches, without losing any.
 
-Reads `.txt` (one question per line, or a numbered exam), `.csv` (column `question`, optional `id`),
-`.jsonl` (`{"id", "question", ...}`) or a numbered Markdown exam; writes `.jsonl`, `.csv` or a printable
-`.md` answer sheet. Each batch of answers is written, flushed and fsynced before the next batch is
-answered, so an interrupted run leaves a valid file and `--resume` answers only what is missing.
-Retrieval and answering are `Tutor.ask_many`'s job; this module only reads, batches and writes.
+Reads what `tutor.exam` reads; writes `.jsonl`, `.csv`, or a printable `.md` / `.html` sheet (`tutor.sheets`).
+Each batch of answers is written, flushed and fsynced before the next batch is answered, so an interrupted
+run leaves a valid file and `--resume` answers only what is missing. A sheet is rendered whole from the
+answers so far after each batch, and replaced atomically; the answers themselves go to a JSON-lines log
+beside it (`answers.html.log.jsonl`), which is what `--resume` reads, so the printed sheet carries no
+bookkeeping. Retrieval and answering are `Tutor.ask_many`'s job; this module only reads, batches and writes.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -18,153 +20,27 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePath
 
 from tutor.errors import TutorError
-from tutor.models import Answer
+from tutor.exam import Exam, Row, read_exam, read_questions  # noqa: F401  (read_questions: the module's API)
+from tutor.models import Answer, Citation
+from tutor.sheets import KINDS, Sheet, cited, render
 
 BATCH_SIZE = 64  # questions per ask_many call, and per write: a kill loses at most one batch of work
-INPUT_SUFFIXES = (".txt", ".csv", ".jsonl", ".md", ".markdown")
-OUTPUT_SUFFIXES = (".jsonl", ".csv", ".md")
+OUTPUT_SUFFIXES = (".jsonl", ".csv", ".md", ".html")
+SHEET_SUFFIXES = (".md", ".html", ".htm")
 # Answer fields and CSV columns: an input column of the same name is carried through as `input_<name>`.
-ANSWER_KEYS = ("id", "question", "answer", "abstained", "generator", "citations", "latency_ms", "error")
+# Every key of `Answer.to_dict()` is reserved, the fields added later (form, highlights, ...) too.
+ANSWER_KEYS = tuple("answer" if f.name == "text" else f.name for f in dataclasses.fields(Answer))
 CSV_COLUMNS = ("id", "question", "answer", "abstained", "sources", "error")
 RESERVED = frozenset(ANSWER_KEYS + CSV_COLUMNS)
-
-# "1. ...", "2) ...", "Q3) ...", "Question 4: ...", "**5.** ...", "## 6. ..."
-NUMBERED_RE = re.compile(
-    r"^ {0,3}(?:#{1,6}\s+)?(?:\*\*|__)?(?:(?:q|question)\s*)?(\d{1,4})\s*[.):](?:\*\*|__)?\s+(\S.*)$", re.I
-)
-HEADING_OR_RULE_RE = re.compile(r"^ {0,3}(?:#{1,6}\s|[-*_]{3,}\s*$)")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One question to answer, as read from the input; `error` is set when the row could not be read."""
-
-    id: str
-    question: object
-    extra: dict = field(default_factory=dict)
-    error: str | None = None
-
-
-# ---------------------------------------------------------------- reading
-
-
-def read_questions(path: str | Path) -> list[Row]:
-    """The questions in `path`, in order. TutorError if the file cannot be read or two rows share an id."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in INPUT_SUFFIXES:
-        raise TutorError(
-            f"Cannot read questions from {path}: use a {', '.join(INPUT_SUFFIXES)} file "
-            "(one question per line, a 'question' column, JSON lines, or a numbered exam)."
-        )
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TutorError(f"Cannot read questions from {path}: there is no such file.") from None
-    except UnicodeDecodeError as exc:
-        raise TutorError(f"Cannot read questions from {path}: it is not UTF-8 text ({exc.reason}).") from None
-    except OSError as exc:
-        raise TutorError(f"Cannot read questions from {path}: {exc.strerror or exc}.") from None
-    if suffix == ".csv":
-        rows = _read_csv(text, path)
-    elif suffix == ".jsonl":
-        rows = _read_jsonl(text)
-    elif suffix == ".txt" and not _looks_numbered(text):
-        rows = _read_lines(text)
-    else:
-        rows = _read_exam(text)
-        if not rows and suffix != ".txt":
-            raise TutorError(
-                f"Found no numbered questions in {path}: number them like '1. ...', '2) ...' or 'Q3) ...'."
-            )
-    if not rows:
-        raise TutorError(f"Found no questions in {path}.")
-    duplicates = [i for i, n in Counter(r.id for r in rows).items() if n > 1]
-    if duplicates:
-        shown = ", ".join(repr(d) for d in duplicates[:10]) + (" ..." if len(duplicates) > 10 else "")
-        raise TutorError(
-            f"{path} has {len(duplicates)} duplicate question id(s): {shown}. Give every question its own id."
-        )
-    return rows
-
-
-def _read_lines(text: str) -> list[Row]:
-    return [Row(str(n), line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-
-
-def _looks_numbered(text: str) -> bool:
-    lines = [line for line in text.splitlines() if line.strip()]
-    numbered = sum(1 for line in lines if NUMBERED_RE.match(line))
-    return numbered >= 2 and numbered * 2 > len(lines)
-
-
-def _read_exam(text: str) -> list[Row]:
-    """Numbered questions; a question's indented or immediately following lines belong to it."""
-    questions: list[tuple[str, list[str]]] = []
-    current: list[str] | None = None
-    after_blank = False
-    for line in text.splitlines():
-        match = NUMBERED_RE.match(line)
-        if match:
-            current = [match.group(2).strip()]
-            questions.append((str(int(match.group(1))), current))
-        elif not line.strip():
-            after_blank = True
-            continue
-        elif HEADING_OR_RULE_RE.match(line):
-            current = None
-        elif current is not None and (not after_blank or line[:1].isspace()):
-            current.append(line.strip())
-        else:
-            current = None  # prose between questions: instructions, not part of a question
-        after_blank = False
-    return [Row(number, " ".join(parts)) for number, parts in questions]
-
-
-def _read_csv(text: str, path: Path) -> list[Row]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    names = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
-    if "question" not in names:
-        found = ", ".join(repr(n) for n in reader.fieldnames or ()) or "none"
-        raise TutorError(f"{path} has no 'question' column (columns found: {found}).")
-    q_col, id_col = names["question"], names.get("id")
-    rows = []
-    try:
-        for n, record in enumerate(reader, start=1):
-            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
-                continue  # a blank line
-            extra = {k: v for k, v in record.items() if k not in (q_col, id_col) and k is not None}
-            row_id = (record.get(id_col) or "").strip() if id_col else ""
-            rows.append(Row(row_id or str(n), record.get(q_col) or "", extra))
-    except csv.Error as exc:
-        raise TutorError(f"Cannot read {path} as CSV (line {reader.line_num}): {exc}.") from None
-    return rows
-
-
-def _read_jsonl(text: str) -> list[Row]:
-    rows = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rows.append(Row(str(n), line.strip()[:200], error=f"line {n} is not valid JSON: {exc.msg}."))
-            continue
-        row_id = data.get("id") if isinstance(data, dict) else None
-        row_id = str(n) if row_id is None or str(row_id).strip() == "" else str(row_id)
-        if not isinstance(data, dict) or data.get("question") is None:
-            rows.append(Row(row_id, line.strip()[:200], error=f'line {n} has no "question" field.'))
-            continue
-        rows.append(Row(row_id, data["question"], {k: v for k, v in data.items() if k not in ("id", "question")}))
-    return rows
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 # ---------------------------------------------------------------- writing
@@ -174,6 +50,24 @@ def _carried(extra: dict) -> dict:
     return {(f"input_{k}" if k in RESERVED else k): v for k, v in extra.items()}
 
 
+def spreadsheet_safe(cell: str) -> str:
+    """`cell` as a spreadsheet shows it without running it: a leading = + - @ tab or CR gets a `'`
+    (a plain number like "-3" stays a number)."""
+    if cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER_RE.match(cell):
+        return "'" + cell
+    return cell
+
+
+def sources_cell(answer: Answer) -> str:
+    """The passages an answer quotes, as "heading (document, p. N) — quote", joined by " | "."""
+    out = []
+    for c in cited(answer):
+        document = PurePath(c.source).name
+        place = f"{document}, p. {c.page}" if c.page else document
+        out.append(f"{c.section or document} ({place}) — {' '.join(c.quote.split())}")
+    return " | ".join(out)
+
+
 class JsonlWriter:
     """One `Answer.to_dict()` per line, with the input's other fields after it."""
 
@@ -181,6 +75,10 @@ class JsonlWriter:
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
+
+    @staticmethod
+    def key(row_id: str) -> str:
+        return row_id
 
     def entries(self, pairs: list[tuple[Row, Answer]]) -> str:
         return "".join(
@@ -205,7 +103,8 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    """id, question, answer, abstained, sources, error, then the input's other columns."""
+    """id, question, answer, abstained, sources, error, then the input's other columns; every cell
+    spreadsheet-safe."""
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
@@ -213,17 +112,21 @@ class CsvWriter:
         self.header = self._format([self.columns])
 
     @staticmethod
+    def key(row_id: str) -> str:
+        return spreadsheet_safe(row_id)  # the id as written, which is what `scan` reads back
+
+    @staticmethod
     def _format(records: list[list]) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(records)
+        # "\r\n" (RFC 4180): with it the writer also quotes a cell holding a lone "\r", which would end a row.
+        csv.writer(buffer, lineterminator="\r\n").writerows([[spreadsheet_safe(c) for c in r] for r in records])
         return buffer.getvalue()
 
     def entries(self, pairs: list[tuple[Row, Answer]]) -> str:
         records = []
         for row, answer in pairs:
-            sources = " | ".join(f"{c.section or c.source} ({c.source})" for c in answer.citations)
             carried = _carried(row.extra)
-            record = [answer.id, answer.question, answer.text, str(answer.abstained).lower(), sources]
+            record = [answer.id, answer.question, answer.text, str(answer.abstained).lower(), sources_cell(answer)]
             record.append(answer.error or "")
             for name in self.columns[len(CSV_COLUMNS) :]:
                 value = carried.get(name, "")
@@ -260,76 +163,30 @@ class CsvWriter:
         return ids, end
 
 
-class MarkdownWriter:
-    """A printable answer sheet: each question, its answer, and the passages it quotes with their sections.
-
-    Every entry opens with `<!-- id: "..." -->` and closes with `<!-- end -->`, invisible when rendered,
-    so that `--resume` knows which questions are done and where a killed run's partial entry begins.
-    """
-
-    OPEN_RE = re.compile(r'^<!-- id: (".*") -->$')
-    CLOSE = "<!-- end -->"
-
-    def __init__(self, path: Path, columns: list[str], title: str = "") -> None:
-        self.path = path
-        self.header = f"# Answers{': ' + _one_line(title) if title else ''}\n\n"
-
-    def entries(self, pairs: list[tuple[Row, Answer]]) -> str:
-        return "".join(self._entry(answer) for _, answer in pairs)
-
-    def _entry(self, answer: Answer) -> str:
-        # JSON keeps any id on one line; "--" would end the HTML comment early.
-        marker = json.dumps(answer.id, ensure_ascii=False).replace("--", "-\\u002d")
-        out = [f"<!-- id: {marker} -->", f"## {_one_line(answer.id)}. {_one_line(answer.question)}", ""]
-        if answer.error:
-            out += [f"**Not answered:** {_one_line(answer.error)}", ""]
-        else:
-            out += ["**Answer:**", "", _quote_block(answer.text), ""]
-            if answer.citations:
-                out += ["**Sources:**", ""]
-                for c in answer.citations:
-                    out += [f"[{c.rank}] {_one_line(c.section or c.source)} — {_one_line(c.source)}", ""]
-                    out += [_quote_block(c.text), ""]
-        out += ["---", self.CLOSE, "", ""]
-        return "\n".join(out)
-
-    def scan(self, data: bytes) -> tuple[list[str], int]:
-        if not data.startswith(b"# Answers"):
-            raise TutorError(f"{self.path} is not a tutor answer sheet; cannot resume into it.")
-        ids, end, pending, offset, closed = [], 0, None, 0, False
-        for line in data.splitlines(keepends=True):
-            offset += len(line)
-            bare = line.rstrip(b"\n").decode("utf-8", errors="replace")
-            opened = self.OPEN_RE.match(bare)
-            if opened:
-                pending = json.loads(opened.group(1))
-            elif bare == self.CLOSE and pending is not None and line.endswith(b"\n"):
-                ids.append(pending)
-                pending, end, closed = None, offset, True
-                continue
-            elif closed and line == b"\n":
-                end = offset  # the blank line that ends an entry
-            closed = False
-        if not ids:
-            end = len(data.split(b"<!-- id:", 1)[0])
-        return ids, end
+WRITERS = {".jsonl": JsonlWriter, ".csv": CsvWriter}
 
 
-WRITERS = {".jsonl": JsonlWriter, ".csv": CsvWriter, ".md": MarkdownWriter}
+def answer_from_dict(data: dict) -> Answer:
+    """An Answer read back from a JSON-lines log (fields the log lacks keep their defaults)."""
+    names = {f.name for f in dataclasses.fields(Answer)}
+    known = {k: v for k, v in data.items() if k in names and k not in ("text", "citations", "also_retrieved")}
+    citation_names = {f.name for f in dataclasses.fields(Citation)}
+
+    def citations(key: str) -> tuple[Citation, ...]:
+        return tuple(Citation(**{k: v for k, v in c.items() if k in citation_names}) for c in data.get(key) or ())
+
+    if "highlights" in known:
+        known["highlights"] = tuple(known["highlights"] or ())
+    return Answer(**known, text=data.get("answer") or "", citations=citations("citations"),
+                  also_retrieved=citations("also_retrieved"))
 
 
-TAG_START_RE = re.compile(r"<(?=[A-Za-z!/?])")
-
-
-def _one_line(text: object) -> str:
-    """User text on one line; a `<` that would open an HTML tag or comment is shown as it is written."""
-    return TAG_START_RE.sub(r"\\<", " ".join(str(text).split()))
-
-
-def _quote_block(text: str) -> str:
-    """`text` as a Markdown quote: whatever the text holds, it cannot start a heading or close the entry."""
-    lines = [f"> {line}".rstrip() for line in (text or "").strip().splitlines()] or [">"]
-    return "  \n".join(lines)  # two spaces: a hard line break, so list-like lines stay on their own lines
+def _replace(path: Path, text: str) -> None:
+    """Write `path` whole under a temporary name, then rename: a reader sees the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        _append(handle, text)
+    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- running
@@ -392,27 +249,122 @@ class Summary:
         )
 
 
-def open_output(out: Path, rows: list[Row], *, resume: bool, force: bool, title: str = ""):
-    """The writer for `out` and the ids it already holds; refuses to overwrite without `force`."""
+class AnswerFile:
+    """A JSON-lines or CSV answers file, appended to batch by batch."""
+
+    def __init__(self, path: Path, writer) -> None:
+        self.path, self.writer, self.handle = path, writer, None
+
+    def existing(self) -> list[Path]:
+        return [self.path] if self.path.exists() else []
+
+    def key(self, row_id: str) -> str:
+        return self.writer.key(row_id)
+
+    def resume(self) -> set[str]:
+        """The ids already written; a cut last entry is dropped from the file."""
+        if not self.path.exists():
+            return set()
+        data = self.path.read_bytes()
+        done, end = self.writer.scan(data) if data else ([], 0)
+        if end < len(data):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(end)
+        return set(done)
+
+    def open(self, append: bool) -> None:
+        self.handle = open(self.path, "ab" if append else "wb")
+        if self.handle.tell() == 0:
+            _append(self.handle, self.writer.header)
+
+    def write(self, pairs: list[tuple[Row, Answer]]) -> None:
+        _append(self.handle, self.writer.entries(pairs))
+
+    def finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+class SheetFile:
+    """A printable sheet, rendered whole after each batch from the answers so far, which are kept in a
+    JSON-lines log beside it (`NAME.log.jsonl`): the log is what `--resume` reads."""
+
+    def __init__(self, path: Path, rows: list[Row], columns: list[str], kind: str = "key") -> None:
+        self.path, self.rows, self.kind = path, rows, kind
+        log = path.with_name(path.name + ".log.jsonl")
+        self.log = AnswerFile(log, JsonlWriter(log, columns))
+        self.sheet = Sheet(exam_title=path.stem)
+        self.answers: dict[str, Answer] = {}
+        self.rendered: dict[str, str] = {}  # each entry rendered once, though the sheet is rendered per batch
+
+    def existing(self) -> list[Path]:
+        logged = (self.path, self.log.path) if self.kind == "key" else (self.path,)
+        return [p for p in logged if p.exists()]
+
+    def key(self, row_id: str) -> str:
+        return row_id
+
+    def resume(self) -> set[str]:
+        if self.kind != "key":
+            return set()  # a student sheet holds no answers: it is written again whole
+        if self.path.exists() and not self.log.path.exists():
+            raise TutorError(
+                f"Cannot resume {self.path}: its answer log {self.log.path.name} is not beside it. "
+                "Use --force to answer again."
+            )
+        done = self.log.resume()
+        if done:
+            for line in self.log.path.read_bytes().splitlines():
+                answer = answer_from_dict(json.loads(line))
+                self.answers[str(answer.id)] = answer
+        return done
+
+    def open(self, append: bool) -> None:
+        self.log.open(append)
+
+    def write(self, pairs: list[tuple[Row, Answer]]) -> None:
+        self.log.write(pairs)
+        self.answers.update((row.id, answer) for row, answer in pairs)
+        self.publish()
+
+    def finish(self) -> None:
+        self.publish()  # also when --resume found nothing left to answer
+
+    def publish(self) -> None:
+        entries = [(r, self.answers[r.id]) for r in self.rows if r.id in self.answers]
+        _replace(self.path, render(self.sheet, entries, self.fmt, self.rendered))
+
+    @property
+    def fmt(self) -> str:
+        return "md" if self.path.suffix.lower() == ".md" else "html"
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def open_output(out: Path, rows: list[Row], *, resume: bool, force: bool, kind: str = "key"):
+    """The output for `out` and the ids it already holds; refuses to overwrite without `force`."""
     suffix = out.suffix.lower()
-    if suffix not in WRITERS:
+    if suffix not in WRITERS and suffix not in SHEET_SUFFIXES:
         raise TutorError(f"Cannot write answers to {out}: use a {', '.join(OUTPUT_SUFFIXES)} file.")
-    columns = list(dict.fromkeys(k for r in rows for k in _carried(r.extra)))
-    writer = MarkdownWriter(out, columns, title) if suffix == ".md" else WRITERS[suffix](out, columns)
+    if kind not in KINDS:
+        raise TutorError(f"Unknown sheet {kind!r}: use one of {', '.join(KINDS)}.")
+    if kind != "key" and suffix not in SHEET_SUFFIXES:
+        raise TutorError(f"--sheet {kind} makes a printable sheet: write it to a .md or .html file, not {suffix}.")
     if resume and force:
         raise TutorError("--resume and --force contradict each other: resume to keep OUTPUT, force to replace it.")
     if out.is_dir():
         raise TutorError(f"Cannot write answers to {out}: it is a folder.")
-    done: list[str] = []
-    if out.exists() and resume:
-        data = out.read_bytes()
-        done, end = writer.scan(data) if data else ([], 0)
-        if end < len(data):
-            with open(out, "r+b") as handle:
-                handle.truncate(end)
-    elif out.exists() and not force:
-        raise TutorError(f"{out} already exists: use --resume to finish it, or --force to replace it.")
-    return writer, set(done)
+    columns = list(dict.fromkeys(k for r in rows for k in _carried(r.extra)))
+    output = WRITERS[suffix](out, columns) if suffix in WRITERS else None
+    output = AnswerFile(out, output) if output else SheetFile(out, rows, columns, kind)
+    existing = output.existing()
+    if existing and not resume and not force:
+        raise TutorError(f"{existing[0]} already exists: use --resume to finish it, or --force to replace it.")
+    return output, (output.resume() if resume else set())
 
 
 def run_batch(args, tutor=None) -> int:
@@ -420,32 +372,38 @@ def run_batch(args, tutor=None) -> int:
     source, out = Path(args.input), Path(args.out)
     if source.resolve() == out.resolve():
         raise TutorError("INPUT and --out are the same file: write the answers somewhere else.")
-    rows = read_questions(source)
-    writer, done = open_output(out, rows, resume=args.resume, force=args.force, title=source.name)
-    todo = [r for r in rows if r.id not in done]
-    summary = Summary(skipped=len(rows) - len(todo))
+    exam = read_exam(source)
+    rows, kind = exam.rows, getattr(args, "sheet", None) or "key"
+    for warning in exam.warnings:
+        print(f"tutor: warning: {source.name}: {warning}", file=sys.stderr)
+    output, done = open_output(out, rows, resume=args.resume, force=args.force, kind=kind)
     if tutor is None:
         from tutor.loading import load_from_args
 
         tutor = load_from_args(args)
+    if isinstance(output, SheetFile):
+        output.sheet = Sheet(exam.title or source.stem, course_title=tutor.title, kind=kind, stems=exam.stems)
+        if kind == "student":
+            return _write_student_sheet(output, args.strict)
+    todo = [r for r in rows if output.key(r.id) not in done]
+    summary = Summary(skipped=len(rows) - len(todo))
     from tqdm import tqdm
 
     started = time.perf_counter()
     # Replace (with --force) only now that the tutor is ready: a failed start leaves the old file alone.
-    mode = "ab" if args.resume else "wb"
     try:
-        with open(out, mode) as handle, tqdm(
+        with tqdm(
             total=len(todo), unit="q", desc="Answering", disable=not sys.stderr.isatty(), dynamic_ncols=True
         ) as bar:
-            if handle.tell() == 0:
-                _append(handle, writer.header)
+            output.open(append=args.resume)
             for start in range(0, len(todo), BATCH_SIZE):
                 batch = todo[start : start + BATCH_SIZE]
                 answers = _answer(tutor, batch, getattr(args, "top_k", None))
                 with _deferred_interrupt():
-                    _append(handle, writer.entries(list(zip(batch, answers))))
+                    output.write(list(zip(batch, answers)))
                     summary.add(answers)
                 bar.update(len(batch))
+            output.finish()
     except KeyboardInterrupt:
         summary.seconds = time.perf_counter() - started
         print(f"\ntutor: interrupted: {summary.line(out)}", file=sys.stderr)
@@ -453,9 +411,22 @@ def run_batch(args, tutor=None) -> int:
         return 130
     except OSError as exc:
         raise TutorError(f"Cannot write answers to {out}: {exc.strerror or exc}.") from None
+    finally:
+        output.close()
     summary.seconds = time.perf_counter() - started
     print(summary.line(out), file=sys.stderr)
     return 1 if args.strict and summary.errors else 0
+
+
+def _write_student_sheet(output: SheetFile, strict: bool) -> int:
+    """Questions with room to write: nothing to answer, so nothing to log or resume."""
+    try:
+        _replace(output.path, render(output.sheet, [(r, None) for r in output.rows], output.fmt))
+    except OSError as exc:
+        raise TutorError(f"Cannot write the sheet to {output.path}: {exc.strerror or exc}.") from None
+    unreadable = sum(1 for r in output.rows if r.error)
+    print(f"{len(output.rows)} questions ({unreadable} without text) → {output.path}", file=sys.stderr)
+    return 1 if unreadable and strict else 0
 
 
 def _answer(tutor, batch: list[Row], top_k: int | None) -> list[Answer]:

@@ -15,7 +15,7 @@ from tutor.loading import load_from_args
 EPILOG = """examples:
   tutor ask "What is model drift?"
   tutor ask --json "How do academia and industry differ in risk tolerance?"
-  tutor batch exam.txt --out answers.md
+  tutor batch exam.md --out answers.html
   tutor chat                      # http://127.0.0.1:7860
   tutor index --rebuild
   tutor eval                      # the project's question set
@@ -63,7 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="answer a file of questions", description="Answer a file of questions.")
     batch.add_argument("input", help=".txt (one per line), .csv (column 'question'), .jsonl, or a numbered .md exam")
-    batch.add_argument("--out", required=True, metavar="OUTPUT", help="answers file: .jsonl, .csv or .md")
+    batch.add_argument(
+        "--out", required=True, metavar="OUTPUT", help="answers file: .jsonl, .csv, or a printable .md or .html sheet"
+    )
+    batch.add_argument(
+        "--sheet", choices=["key", "student"], default="key",
+        help="for a .md or .html sheet: an answer key (default) or a student sheet with room to write",
+    )
+    batch.add_argument(
+        "--grade", action="store_true",
+        help="mark students' answers: INPUT has question and student_answer columns (optional: student)",
+    )
     batch.add_argument("--resume", action="store_true", help="answer only questions not yet in OUTPUT")
     batch.add_argument("--force", action="store_true", help="overwrite an existing OUTPUT")
     batch.add_argument("--strict", action="store_true", help="exit 1 if any question failed")
@@ -188,6 +198,10 @@ def cmd_practice(args) -> int:
 
 
 def cmd_batch(args) -> int:
+    if args.grade:
+        from tutor.marking import run_marking
+
+        return run_marking(args)
     from tutor.batch import run_batch
 
     return run_batch(args)
