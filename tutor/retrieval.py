@@ -9,6 +9,7 @@ it wins there, and this weighted sum beat reciprocal-rank fusion on it when the 
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -44,12 +45,25 @@ class BM25:
         df = Counter(term for d in docs for term in d)
         self.idf = {t: math.log(1 + (self.n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self.max_idf = math.log(1 + (self.n + 0.5) / 0.5)
+        self._folded: set[str] | None = None  # the vocabulary without accents or digit groups, made on first use
         norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
         self.weights: dict[str, np.ndarray] = {}
         for i, d in enumerate(docs):
             for t, tf in d.items():
                 row = self.weights.setdefault(t, np.zeros(self.n, dtype=np.float32))
                 row[i] = self.idf[t] * tf * (k1 + 1) / (tf + norm[i])
+
+    def knows(self, term: str) -> bool:
+        """Whether the corpus uses the (stemmed) term, or one spelled nearly like it: accents aside
+        ("Schrodinger"), digit groups aside ("10000"), or one slip of the keyboard ("Counil")."""
+        if term in self.idf:
+            return True
+        folded = _fold(term)
+        if self._folded is None:
+            self._folded = {_fold(t) for t in self.idf}
+        if folded in self._folded:
+            return True
+        return len(folded) >= 4 and bool(difflib.get_close_matches(folded, self._folded, n=1, cutoff=NEAR_SPELLING))
 
     def weight(self, term: str) -> float:
         """How telling a (stemmed) term is: its IDF, or the highest IDF for a term the corpus never uses."""
@@ -62,6 +76,14 @@ class BM25:
             if row is not None:
                 out += row
         return out
+
+
+NEAR_SPELLING = 0.8  # difflib ratio at which an unknown word is taken for a misspelt known one
+
+
+def _fold(term: str) -> str:
+    """A term without digit-group commas ("10,000" → "10000"); terms carry no accents already."""
+    return term.replace(",", "")
 
 
 @dataclass(frozen=True)

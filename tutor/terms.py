@@ -5,6 +5,8 @@ as "versus"."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be because been before being below between
@@ -44,10 +46,24 @@ def stem(word: str) -> str:
     return word
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ð": "d", "þ": "th",
+                               "ı": "i"})
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """`text` lower-cased, without accents: "Schrödinger" and "Schrodinger", "Bolesław" and "Boleslaw" meet."""
+    lowered = text.lower().translate(PLAIN_LETTERS)
+    if lowered.isascii():
+        return lowered
+    return "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
+
+
 def terms(text: str) -> list[str]:
-    """Content terms of `text`: lower-cased, stop words dropped, lightly stemmed."""
+    """Content terms of `text`: lower-cased, without accents, stop words dropped, lightly stemmed."""
     out = []
-    for token in TOKEN_RE.findall(text.lower()):
+    for token in TOKEN_RE.findall(fold(text)):
         for part in token.replace("'", "-").split("-") if "-" in token or "'" in token else (token,):
             if part and part not in STOPWORDS:
                 out.append(SAME_AS.get(part) or stem(part))

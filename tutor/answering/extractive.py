@@ -38,6 +38,7 @@ from tutor.answering.rank import (
     spelled_out,
     supported,
     term_set,
+    unknown_key_terms,
 )
 from tutor.models import PATH_SEP, Citation
 
@@ -92,6 +93,9 @@ class ExtractiveAnswerer:
             text, citations, used = assemble(outline)
             return Draft(text, False, citations, "overview", (), also_retrieved(evidence, used))
         quotes, support = ranked_support(question, qvec, evidence, self.weights)
+        if unknown := unknown_key_terms(question, self.weights):
+            names = ", ".join(dict.fromkeys(unknown))
+            return Draft(f"{ABSTAIN_TEXT} It never mentions {names}.", True, (), reading.form)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)
         pieces = self.compose(question, reading.form, reading.parts, qvec, quotes, evidence)

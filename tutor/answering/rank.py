@@ -81,6 +81,29 @@ class Draft:
 class TermWeights(Protocol):
     def weight(self, term: str) -> float: ...
 
+    def knows(self, term: str) -> bool: ...
+
+
+# Words of a question that name something specific: an acronym ("SOTA"), a capitalised name that does
+# not open the question ("Keras"), a number or year ("2019").
+KEY_TERM_RE = re.compile(r"(?<![\w-])(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*|[A-Z][a-z][\w-]*|\d[\d.,]*)(?![\w-])")
+
+
+def unknown_key_terms(question: str, weights: TermWeights | None) -> list[str]:
+    """The question's acronyms, names and numbers that the course never uses: a question built on one of
+    them asks about something the material does not cover ("What does SOTA mean?")."""
+    if weights is None or not hasattr(weights, "knows"):
+        return []
+    out = []
+    for m in KEY_TERM_RE.finditer(question):
+        word = m.group(0)
+        if m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":", ";")):
+            continue  # a capital that only opens a sentence names nothing
+        found = terms(word)
+        if found and not any(weights.knows(t) for t in found):
+            out.append(word)
+    return out
+
 
 @lru_cache(maxsize=16384)
 def term_set(text: str) -> frozenset[str]:
@@ -386,6 +409,8 @@ def ranked_support(
     """The ranked quotes, and how well the material supports an answer (`support`). What an acronym
     stands for is supported exactly when a retrieved passage spells it out."""
     quotes = typed_first(question, rank_quotes(question, qvec, evidence, weights))
+    if unknown_key_terms(question, weights):
+        return quotes, 0.0
     if acronym := asked_acronym(question):
         return quotes, 1.0 if spelled_out(acronym, evidence) else 0.0
     return quotes, support(question, quotes[0] if quotes else None, weights)
