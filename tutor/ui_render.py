@@ -279,8 +279,10 @@ def _card(citation: dict, answer_no: int, *, inline: bool) -> str:
         f'<span class="tutor-rank">[{n}]</span>{_heading(citation)}{_meter(citation.get("score"))}</div>'
         f'<div class="tutor-file">{esc(document_name(citation))}</div>'
         + (f'<p class="tutor-excerpt">{excerpt}</p>' if excerpt else "")
-        + f'<details class="tutor-whole"><summary>{"Show the whole passage" if excerpt else "Show the passage"}'
-        f'</summary><p class="tutor-passage">{whole}</p></details></li>'
+        + ("" if excerpt == whole else  # a short passage is shown whole already
+           f'<details class="tutor-whole"><summary>{"Show the whole passage" if excerpt else "Show the passage"}'
+           f'</summary><p class="tutor-passage">{whole}</p></details>')
+        + "</li>"
     )
 
 
