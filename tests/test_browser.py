@@ -220,6 +220,16 @@ def test_an_empty_question_is_refused_in_the_box(page):
     page.wait_for_function("!document.querySelector('#tutor-ask').disabled", timeout=WAIT_MS)
 
 
+def test_the_status_follows_the_passages_setting(page):
+    assert "Passages to read: 3" in page.locator("#tutor-status").inner_text()
+    page.get_by_text("Settings").click()
+    page.locator("#tutor-top-k input[type=range]").fill("6")
+    page.locator("#tutor-status", has_text="Passages to read: 6").wait_for(timeout=WAIT_MS)
+    about = page.locator(".tutor-about")
+    about.locator("summary").click()
+    assert "Course version" in about.inner_text() and "/" not in about.inner_text()
+
+
 def test_the_conversation_survives_a_reload(page):
     ask(page, "What is model drift?")
     answer(page, 0)
@@ -294,6 +304,8 @@ def test_on_a_phone_the_sources_open_under_their_answer(browser, server):
         chat = page.locator("#tutor-chat").bounding_box()
         assert chat["height"] <= PHONE["height"]  # the chat fits the viewport
         page.wait_for_timeout(800)
+        box = card.bounding_box()  # and the card is scrolled into the chat's view
+        assert chat["y"] <= box["y"] < chat["y"] + chat["height"] and in_view(page, card.locator(".tutor-rank"))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "chat-phone.png"))
     finally:

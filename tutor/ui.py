@@ -361,7 +361,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                                           container=True, padding=True)
                         with gr.Accordion("Settings", open=False):
                             top_k = gr.Slider(1, MAX_TOP_K, value=min(tutor.top_k, MAX_TOP_K), step=1,
-                                              label="Passages to read",
+                                              label="Passages to read", elem_id="tutor-top-k",
                                               info="How many course passages each answer reads before answering")
                             generator_box = gr.Dropdown(
                                 choices=generator_choices(spec), value=spec, label="How answers are made",
@@ -413,10 +413,11 @@ def launch_options() -> dict:
     sans = ["system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "Liberation Sans", "sans-serif"]
     mono = ["ui-monospace", "DejaVu Sans Mono", "Liberation Mono", "monospace"]
     script = (STATIC / "chat.js").read_text(encoding="utf-8")
+    page_css = (STATIC / "page.css").read_text(encoding="utf-8")
     return {
         "theme": gr.themes.Default(primary_hue="blue", font=sans, font_mono=mono),
         "css": (STATIC / "chat.css").read_text(encoding="utf-8"),
-        "head": f"<script>{script}</script>",
+        "head": f"<style>{page_css}</style><script>{script}</script>",
         # Offline and private: no run-history page (it offers uploading runs to the Hugging Face Hub).
         "run_history": False,
         "footer_links": ["api"],

@@ -41,9 +41,18 @@
       card = document.getElementById(`tutor-src-${answer}-${n}`);
     }
     if (!card) return;
-    card.scrollIntoView({ block: "center", behavior: "smooth" });
     flash(card);
     flash(card.querySelector("mark"));
+    if (!narrow()) {
+      card.scrollIntoView({ block: "center", behavior: "smooth" });
+      return;
+    }
+    // On a phone the card is in the chat, which scrolls itself to its end when a fold opens: scroll after it,
+    // and move the card as little as possible rather than the whole page.
+    const place = () => card.scrollIntoView({ block: "nearest", behavior: "auto" });
+    place();
+    setTimeout(place, 150);
+    setTimeout(place, 400);
   }
 
   async function copy(link) {
