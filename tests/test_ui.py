@@ -212,6 +212,24 @@ def test_example_questions_come_from_the_course_and_are_answered(tutor):
         assert not tutor.ask(question).abstained
 
 
+def test_a_restart_reads_its_example_questions_instead_of_asking_them_again(tmp_path, corpus_dir, index_dir):
+    from tutor import Tutor
+    from tutor.ui import cached_example_questions
+
+    shutil.copytree(index_dir, tmp_path / "index")
+    tutor = Tutor.load(corpus_dir, tmp_path / "index", generator="extractive", device="cpu")
+    first = cached_example_questions(tutor, "v1")
+    assert first == example_questions(tutor)
+
+    def no_asking(questions):
+        raise AssertionError("asked again")
+
+    tutor.covers = no_asking
+    assert cached_example_questions(tutor, "v1") == first
+    with pytest.raises(AssertionError, match="asked again"):  # another course version asks anew
+        cached_example_questions(tutor, "v2")
+
+
 # ------------------------------------------------------------------------------- a course of one's own
 
 

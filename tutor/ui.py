@@ -55,6 +55,7 @@ PRECHECK_CHARS = 4 * config.MAX_QUESTION_CHARS
 STREAM_TICK_S = 0.04  # a few words every 40 ms
 STREAM_BUDGET_S = 0.45  # the pacing never holds back a finished answer longer than this
 STREAM_MIN_WORDS = 3
+EXAMPLES_CACHE = "chat-examples.json"
 SAVED_TURNS = 24  # turns kept in the browser for a reload; what a reload sends back must fit MAX_BODY_BYTES
 GENERIC_HEADINGS = {"introduction", "conclusion", "summary", "key takeaways", "additional resources", "topics",
                     "references", "overview", "contents", "table of contents"}
@@ -205,6 +206,29 @@ def example_questions(tutor, limit: int = MAX_EXAMPLES) -> list[str]:
     answered = [q for q, covered in zip(candidates, tutor.covers(candidates)) if covered]
     step = max(1, len(answered) / limit)
     return [answered[int(i * step)] for i in range(min(limit, len(answered)))]
+
+
+def cached_example_questions(tutor, version: str) -> list[str]:
+    """`example_questions`, kept in the index folder per course version: a restart then skips asking them
+    (the first questions a process answers pay the model's warm-up, about a second on a small CPU)."""
+    import json
+
+    path = Path(tutor.index_dir) / EXAMPLES_CACHE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("version") == version and saved.get("generator") == tutor.generator:
+            return [str(q) for q in saved["examples"]][:MAX_EXAMPLES]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    examples = example_questions(tutor)
+    try:
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"version": version, "generator": tutor.generator, "examples": examples}),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only index folder: asked again next time
+    return examples
 
 
 def generator_choices(spec: str) -> list[str]:
@@ -466,7 +490,8 @@ def serve(args) -> int:
     # Gradio's own temporary files (none are expected: uploads are refused) go to a folder removed on exit.
     scratch = tempfile.mkdtemp(prefix="tutor-chat-")
     os.environ["GRADIO_TEMP_DIR"] = scratch
-    app = build_app(tutor, generator=course.default_spec, course=course)
+    examples = cached_example_questions(tutor, course.served.version)
+    app = build_app(tutor, generator=course.default_spec, course=course, examples=examples)
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and auth is None:
         print(f"note: listening on {args.host} without --auth: anyone who can reach this port can use the tutor.",
@@ -488,6 +513,8 @@ def serve(args) -> int:
         why = "the port is in use" if "empty port" in str(exc) else str(exc)
         raise TutorError(f"Cannot serve on {args.host}:{args.port}: {why}. Pick another port with --port.") from exc
     course.start_watching()
+    # Warm the model up now, not on the first student's question.
+    threading.Thread(target=tutor.covers, args=(["What is this course about?"],), daemon=True).start()
     print(f"Tutor for “{title}” is open at {local_url}", flush=True)
     if share_url:
         print(f"Public share link: {share_url}", flush=True)
