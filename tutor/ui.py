@@ -300,12 +300,13 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
         yield chat_messages(turns), box, turns, render_sources(turns), status, about_html(facts_now, k)
 
     def restore(saved, top_k, generator_choice):
-        """The conversation kept in the browser, back after a reload; and the facts of the version served now."""
+        """The conversation kept in the browser, back after a reload; and the name and facts of the version
+        served now (the course may have changed since the app was built)."""
         turns = restored(saved)
         facts_now = course.facts(generator_choice)
         k = _top_k(top_k, tutor.top_k)
         return (chat_messages(turns), turns, render_sources(turns), status_line(facts_now, k),
-                about_html(facts_now, k))
+                about_html(facts_now, k), header_html(facts_now))
 
     def reset():
         return [], "", [], EMPTY_SOURCES, []
@@ -344,7 +345,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         turns = gr.State([])
         saved = gr.BrowserState([], storage_key="tutor-conversation")
-        gr.HTML(header_html(facts), elem_id="tutor-header", padding=False)
+        header = gr.HTML(header_html(facts), elem_id="tutor-header", padding=False)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 status = gr.HTML(status_line(facts, tutor.top_k), label="Status", elem_id="tutor-status-box",
@@ -413,7 +414,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                         api_visibility="private", queue=False)
         top_k.change(**settings)
         generator_box.change(**settings)
-        app.load(restore, [saved, top_k, generator_box], [chatbot, turns, sources, status, about],
+        app.load(restore, [saved, top_k, generator_box], [chatbot, turns, sources, status, about, header],
                  api_visibility="private")
         gr.api(ask, api_name="ask", **answering)
 
