@@ -179,6 +179,11 @@ def test_passages_to_read_sets_how_many_passages_are_read(client, top_k):
     assert f"Passages to read: {top_k}" in final["status"]
 
 
+def test_the_chat_api_cannot_ask_for_a_generator_the_page_does_not_offer(client, server):
+    with pytest.raises(Exception, match="not in the list of choices"):  # noqa: B017
+        client.predict("What is model drift?", 3, "/some/other/model", api_name="/chat")
+
+
 def test_off_topic_question_is_shown_as_not_covered(client):
     _, final = chat(client, "What is the capital city of France?")
     assert NOT_COVERED in last_reply(final["messages"]) and "tutor-not-covered" in last_reply(final["messages"])
