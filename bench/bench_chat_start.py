@@ -1,11 +1,12 @@
 """How long `tutor chat` takes to serve: seconds from launch until the page answers over HTTP.
 
-    python bench/bench_chat_start.py [--runs 2] [--corpus DIR --index DIR]
+    python bench/bench_chat_start.py [--runs 3] [--corpus DIR]
 
-Builds the index first if needed (not timed), then starts `python -m tutor chat --port <free port>` as a
-student's machine would, cold (first start) and warm (again, files now in the OS cache). The baseline,
-measured in the same run, is a bare `python -c "import gradio, torch"`: the imports any Gradio + torch app
-pays before doing anything. Target: serving within 15 s.
+Starts `python -m tutor chat --port <free port>` as a student's machine would, on an index folder of its own:
+first on a fresh (empty) index folder, so that the chat must build the index before it serves, then again
+(warm restarts: the index is current, files in the OS cache). The baseline, measured in the same run, is a
+bare `python -c "import gradio, torch"`: the imports any Gradio + torch app pays before doing anything.
+Targets: a warm restart serves within 6 s; the first start says what it is doing while it builds.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_S = 15.0
+TARGET_S = 6.0
 TIMEOUT_S = 120.0
 
 
@@ -35,30 +37,31 @@ def env() -> dict:
 
 
 def paths(args) -> list[str]:
-    out = []
-    if args.corpus:
-        out += ["--corpus", args.corpus]
-    if args.index:
-        out += ["--index", args.index]
-    return out
+    return (["--corpus", args.corpus] if args.corpus else []) + ["--index", args.index]
 
 
-def time_start(args) -> tuple[float, float]:
-    """Seconds from spawning `tutor chat` until GET / answers 200, and the CPU seconds the process used by then."""
+def time_start(args) -> tuple[float, float, str]:
+    """Seconds from spawning `tutor chat` until GET / answers 200, the CPU seconds the process used by then, and
+    what it printed on its standard output."""
     port = free_port()
+    out = tempfile.TemporaryFile("w+")
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tutor", "chat", "--port", str(port), *paths(args)],
-        cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env(), stdout=out, stderr=subprocess.STDOUT, text=True,
     )
     try:
         while time.perf_counter() - started < TIMEOUT_S:
             if proc.poll() is not None:
-                raise SystemExit(f"tutor chat exited with {proc.returncode}: {proc.stderr.read()}")
+                out.seek(0)
+                raise SystemExit(f"tutor chat exited with {proc.returncode}: {out.read()}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
                     if response.status == 200:
-                        return time.perf_counter() - started, cpu_seconds(proc.pid)
+                        seconds, cpu = time.perf_counter() - started, cpu_seconds(proc.pid)
+                        time.sleep(0.3)  # let it finish printing the address
+                        out.seek(0)
+                        return seconds, cpu, out.read()
             except OSError:
                 time.sleep(0.05)
         raise SystemExit(f"tutor chat did not answer within {TIMEOUT_S:.0f} s")
@@ -68,6 +71,7 @@ def time_start(args) -> tuple[float, float]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        out.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -88,22 +92,25 @@ def time_imports() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="starts to time (the first is cold; default 2)")
+    parser.add_argument("--runs", type=int, default=3, help="starts to time (the first on a fresh index; default 3)")
     parser.add_argument("--corpus")
-    parser.add_argument("--index")
     args = parser.parse_args()
 
-    subprocess.run([sys.executable, "-m", "tutor", "index", *paths(args)], check=True, cwd=ROOT, env=env(),
-                   stdout=subprocess.DEVNULL)
-    starts = [time_start(args) for _ in range(args.runs)]
+    with tempfile.TemporaryDirectory(prefix="bench-chat-index-") as index:
+        args.index = index
+        starts = [time_start(args) for _ in range(args.runs)]
     baseline = time_imports()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     print(f"baseline `import gradio, torch`: {baseline:.1f} s")
-    for i, (seconds, cpu) in enumerate(starts):
-        label = "first start " if i == 0 else f"warm start {i}"
+    for i, (seconds, cpu, printed) in enumerate(starts):
+        if i == 0:
+            said = [line for line in printed.splitlines() if line.startswith(("Building", "Tutor for"))]
+            print(f"first start, fresh index: serving after {seconds:.1f} s (index built first); CPU time {cpu:.1f} s")
+            print("  it printed: " + " | ".join(said))
+            continue
         verdict = "ok" if seconds <= TARGET_S else f"over the {TARGET_S:.0f} s target"
-        print(f"{label}: serving after {seconds:.1f} s ({seconds / baseline:.2f}x the imports; {verdict}); "
-              f"CPU time used {cpu:.1f} s")
+        print(f"warm restart {i}: serving after {seconds:.1f} s ({seconds / baseline:.2f}x the imports; {verdict}); "
+              f"CPU time {cpu:.1f} s")
     print("(on a busy machine the wall times stretch; the CPU time is what a start costs when the machine is idle)")
 
 

@@ -2,6 +2,7 @@
 
     python bench/bench_load.py                      # 20 clients x 25 questions, twice: 1,000 requests
     python bench/bench_load.py --clients 40 --rounds 1 --corpus DIR --index DIR
+    python bench/bench_load.py --flood 8            # the same while 8 threads post oversized bodies non-stop
 
 It starts `python -m tutor chat --host 127.0.0.1 --port <free port>`, waits (bounded) until it serves,
 asks every question once from a single client (the baseline: its latency, and which questions the
@@ -11,6 +12,8 @@ error and with its first citation holding the question's expected evidence (eval
 questions the baseline itself misses are left out and listed, so a failure here is about load, not
 accuracy. It prints p50/p95 latency under load against the single-client baseline, throughput, errors,
 and the server's resident memory before the load, after each round and after the last request.
+With --flood N, N more threads send oversized requests (a claimed 50 MB body) without pause during the
+concurrent rounds: each must be refused (413), and the figures show what the flood costs everyone else.
 Exit status: 0 if every request passed, 1 if any failed or the time limit cut the run short, 2 if
 the chat cannot be tested here (no tutor/ui.py yet, a missing package, or a server that never came up).
 """
@@ -129,6 +132,50 @@ class Server:
                 pass
 
 
+class Flood:
+    """Threads that post oversized bodies to the chat's queue without pause: a claimed 50 MB, 4 KB sent."""
+
+    def __init__(self, url: str, threads: int) -> None:
+        host, port = url.split("//")[1].rstrip("/").split(":")
+        self.address = (host, int(port))
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+        self.halt = threading.Event()
+        self.lock = threading.Lock()
+        self.sent = self.refused = self.other = self.errors = 0
+
+    def _one(self) -> int:
+        head = (f"POST /gradio_api/queue/join HTTP/1.1\r\nHost: {self.address[0]}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 50000000\r\nConnection: close\r\n\r\n")
+        with socket.create_connection(self.address, timeout=10) as s:
+            try:
+                s.sendall(head.encode() + b"x" * 4096)
+            except OSError:
+                pass
+            return int(s.recv(64).decode("latin-1").split(" ")[1])
+
+    def _run(self) -> None:
+        while not self.halt.is_set():
+            try:
+                status = self._one()
+            except (OSError, ValueError, IndexError):
+                with self.lock:
+                    self.errors += 1
+                continue
+            with self.lock:
+                self.sent += 1
+                self.refused += status == 413
+                self.other += status != 413
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def stop(self) -> None:
+        self.halt.set()
+        for t in self.threads:
+            t.join(timeout=15)
+
+
 def missing_requirements() -> str | None:
     if importlib.util.find_spec("tutor.ui") is None:
         return "The chat is not available yet (tutor/ui.py is missing), so there is nothing to load-test."
@@ -223,7 +270,9 @@ def _measure(args, Client, server: Server, questions: list[dict], deadline: floa
                     failures.append(problem)
 
     planned = args.clients * args.per_client * args.rounds
+    flood = Flood(server.url, args.flood)
     wall = []
+    flood.start()
     for r in range(1, args.rounds + 1):
         t0 = time.perf_counter()
         # Daemon threads, joined with a bound: a request stuck past the limit cannot hold the script.
@@ -236,6 +285,7 @@ def _measure(args, Client, server: Server, questions: list[dict], deadline: floa
         rss[f"after round {r} ({done['n']} requests)"] = server.rss_mib()
         if time.monotonic() > deadline:
             break
+    flood.stop()
 
     print()
     print(f"questions: {len(questions)} answerable with evidence; {len(kept)} answered with it by a single client")
@@ -247,6 +297,11 @@ def _measure(args, Client, server: Server, questions: list[dict], deadline: floa
           f"   ({p50 / percentile(single_ms, 50):.1f}x the single-client p50)")
     print(f"requests      : {done['n']} of {planned} done in {sum(wall):.1f} s "
           f"({done['n'] / max(sum(wall), 1e-9):.1f} per second), {len(failures)} failed")
+    if args.flood:
+        print(f"flood         : {args.flood} threads sent {flood.sent} oversized requests, "
+              f"{flood.refused} refused with 413, {flood.other} answered otherwise, {flood.errors} connection errors")
+        if flood.other:
+            failures.append(f"{flood.other} oversized requests were not refused with 413")
     for label, value in rss.items():
         print(f"server RSS    : {value:8.1f} MiB  {label}")
     for problem in failures[:10]:
@@ -258,6 +313,7 @@ def _measure(args, Client, server: Server, questions: list[dict], deadline: floa
             "single_ms": {"p50": percentile(single_ms, 50), "p95": percentile(single_ms, 95)},
             "load_ms": {"p50": p50, "p95": p95, "max": max(latencies or [0])},
             "seconds": sum(wall), "rss_mib": rss, "left_out": [q["id"] for q in dropped],
+            "flood": {"threads": args.flood, "sent": flood.sent, "refused": flood.refused, "other": flood.other},
         }, indent=2))
     if done["n"] < planned:
         print(f"Stopped at the {args.time_limit:.0f} s time limit.", file=sys.stderr)
@@ -276,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-timeout", type=float, default=240, help="seconds to wait for the server to serve")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for the whole run (default: 300)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--flood", type=int, default=0, metavar="N",
+                        help="also run N threads posting oversized requests during the rounds (default: 0)")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.per_client < 1 or args.rounds < 1:
         parser.error("--clients, --per-client and --rounds must be at least 1")

@@ -1,185 +1,196 @@
-"""The chat tutor in the browser: a Gradio app over one shared `Tutor`.
+"""The chat tutor in the browser: a Gradio app over the tutors of one `ServedCourse`.
 
-    app = build_app(Tutor.load())     # a gr.Blocks; `tutor chat` serves it
-    app.launch()
+    app = build_app(Tutor.load())                   # a gr.Blocks; `tutor chat` serves it
+    app.launch(**launch_options())
 
 Thin like the other front doors: it calls `Tutor.stream` (the chat) and `Tutor.ask` (the `/ask` API) and
-formats. Everything a student types or a course file contains is HTML-escaped before it becomes markup.
-The server keeps no state of its own per student: each conversation and its answers live in Gradio's
-session state; the models are loaded once and shared by every session.
+formats with `tutor.ui_render`, which turns everything a student types or a course file holds into text.
+The server keeps nothing per student beyond Gradio's session state; the conversation is also kept in the
+browser's storage so that it survives a reload. Request limits live in `tutor.ui_guard`; loading
+generators and following course changes in `tutor.ui_course`.
 """
 
-import html
+import logging
 import os
-import re
+import queue
+import shutil
 import sys
+import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from tutor import config
 from tutor.errors import TutorError
 from tutor.models import PATH_SEP, Answer
+from tutor.ui_course import ServedCourse
+from tutor.ui_guard import MAX_BODY_BYTES, guard_middleware, limit_waiting_per_client
 from tutor.ui_practice import practice_tab
+from tutor.ui_render import (
+    EMPTY_SOURCES,
+    NOT_COVERED,
+    about_html,
+    esc,
+    export_markdown,
+    header_html,
+    render_answer,
+    render_partial,
+    render_question,
+    render_sources,
+    status_line,
+)
 
-NOT_COVERED = "The course material does not cover this"
-EXCERPT_CONTEXT = 160  # characters of the passage shown on either side of the supporting quote
+__all__ = ["NOT_COVERED", "build_app", "launch_options", "parse_auth", "serve", "example_questions"]
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
 MAX_EXAMPLES = 4
 MAX_TOP_K = 10
+MAX_HISTORY_TURNS = 20  # earlier turns a follow-up may lean on (the /ask API's `history`)
 SHOWN_BAD_QUESTION = 300  # characters of a rejected question kept in the chat
+# A question this long is refused without being read: cleaning can only shorten it by collapsing whitespace,
+# and no real question needs four times the limit in blanks.
+PRECHECK_CHARS = 4 * config.MAX_QUESTION_CHARS
+STREAM_TICK_S = 0.04  # a few words every 40 ms
+STREAM_BUDGET_S = 0.45  # the pacing never holds back a finished answer longer than this
+STREAM_MIN_WORDS = 3
+EXAMPLES_CACHE = "chat-examples.json"
+SAVED_TURNS = 24  # turns kept in the browser for a reload; what a reload sends back must fit MAX_BODY_BYTES
 GENERIC_HEADINGS = {"introduction", "conclusion", "summary", "key takeaways", "additional resources", "topics",
                     "references", "overview", "contents", "table of contents"}
-
-SOURCES_CSS = """
-.tutor-sources { font-size: 0.95em; line-height: 1.45; }
-.tutor-sources ol { list-style: none; padding: 0; margin: 0; }
-.tutor-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6em 0.8em;
-                margin: 0 0 0.7em 0; }
-.tutor-source-head { display: flex; gap: 0.5em; align-items: baseline; flex-wrap: wrap; }
-.tutor-rank { font-weight: 700; }
-.tutor-section { font-weight: 600; flex: 1; }
-.tutor-score { color: var(--body-text-color-subdued); font-size: 0.85em; white-space: nowrap; }
-.tutor-file { color: var(--body-text-color-subdued); font-size: 0.8em; margin: 0.15em 0 0.4em 0; }
-.tutor-excerpt { margin: 0.3em 0; }
-.tutor-sources mark { background: #fde68a; color: #1f2937; padding: 0 0.1em; border-radius: 2px; }
-.tutor-sources details summary { cursor: pointer; color: var(--link-text-color); font-size: 0.9em; }
-.tutor-passage { white-space: pre-wrap; margin: 0.4em 0 0 0; }
-.tutor-for { color: var(--body-text-color-subdued); margin: 0 0 0.6em 0; }
-.tutor-empty { color: var(--body-text-color-subdued); }
-.tutor-error { color: var(--error-text-color, #b91c1c); }
-"""
-
-HEADER_CSS = """
-h1 { margin: 0 0 0.2em 0; font-size: 1.6em; }
-.tutor-lead { margin: 0 0 0.3em 0; }
-.tutor-status { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 0; }
-"""
-
-
-# ---------------------------------------------------------------------------------------------- formatting
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def format_reply(answer: Answer) -> str:
-    """The assistant's chat message (Markdown) for a finished answer."""
-    if answer.abstained:
-        return f"**{NOT_COVERED}.** No passage supports an answer, so I do not guess: try other words or a topic " \
-               "from the example questions."
-    return _esc(answer.text)
-
-
-def format_error(message: str) -> str:
-    return f"⚠️ {_esc(message)}"
-
-
-def _highlight(text: str, quote: str) -> tuple[str, str] | None:
-    """(excerpt, full passage) as HTML with the quote in <mark>, or None when the quote is not in the text."""
-    start = text.find(quote) if quote else -1
-    if start < 0:
-        return None
-    end = start + len(quote)
-    marked = f"<mark>{_esc(quote)}</mark>"
-    full = f"{_esc(text[:start])}{marked}{_esc(text[end:])}"
-    lo = max(0, start - EXCERPT_CONTEXT)
-    hi = min(len(text), end + EXCERPT_CONTEXT)
-    # Cut at word boundaries so an excerpt never starts or ends mid-word.
-    if lo > 0:
-        space = text.find(" ", lo, start)
-        lo = space + 1 if space >= 0 else start
-    if hi < len(text):
-        space = text.rfind(" ", end, hi)
-        hi = space if space >= 0 else end
-    excerpt = (
-        ("…" if lo > 0 else "") + _esc(text[lo:start]) + marked + _esc(text[end:hi]) + ("…" if hi < len(text) else "")
-    )
-    return excerpt, full
-
-
-def _source_item(c: dict) -> str:
-    """One cited passage: [rank], heading path, score, file; the quote in context; the whole passage on expand."""
-    rank = int(c["rank"])
-    source = Path(c.get("source", "")).name
-    marked = _highlight(c.get("text", ""), c.get("quote", ""))
-    excerpt, full = marked if marked else ("", _esc(c.get("text", "")))
-    head = (
-        f'<span class="tutor-rank">[{rank}]</span><span class="tutor-section">{_esc(c.get("section") or source)}</span>'
-        f'<span class="tutor-score" title="retrieval score: higher is more relevant">'
-        f'relevance {float(c.get("score", 0.0)):.3f}</span>'
-    )
-    return (
-        f'<li class="tutor-source" id="tutor-source-{rank}"><div class="tutor-source-head">{head}</div>'
-        f'<div class="tutor-file">{_esc(source)}</div>'
-        + (f'<p class="tutor-excerpt">{excerpt}</p>' if excerpt else "")
-        + f'<details><summary>{"Show the whole passage" if excerpt else "Show the passage"}</summary>'
-        f'<p class="tutor-passage">{full}</p></details></li>'
-    )
-
-
-def render_sources(answer: dict | None) -> str:
-    """The sources panel (HTML) for one answer, given as `Answer.to_dict()` (what the session keeps)."""
-    if not answer:
-        return '<div class="tutor-sources"><p class="tutor-empty">Ask a question: the passages each answer ' \
-               "quotes appear here, with the supporting sentence highlighted.</p></div>"
-    question = f'<p class="tutor-for">Sources for: <q>{_esc(answer.get("question", ""))}</q></p>'
-    if answer.get("error"):
-        body = f'<p class="tutor-error">{_esc(answer["error"])}</p>'
-        return f'<div class="tutor-sources">{question}{body}</div>'
-    if answer.get("abstained") or not answer.get("citations"):
-        body = f'<p class="tutor-empty">{NOT_COVERED}: no passage supports an answer, so none is cited.</p>'
-        return f'<div class="tutor-sources">{question}{body}</div>'
-    items = "".join(_source_item(c) for c in answer["citations"])
-    return f'<div class="tutor-sources">{question}<ol>{items}</ol></div>'
-
-
-def status_line(tutor) -> str:
-    """Which generator and device answer, and the tutor's notes (HTML)."""
-    notes = " ".join(_esc(n) for n in tutor.notes)
-    return (f'<p class="tutor-status">Answering with <b>{_esc(tutor.generator)}</b> on <b>{_esc(tutor.device)}</b>'
-            f" · top-k {int(tutor.top_k)}. {notes}</p>")
-
-
-def header_html(tutor, status: str | None = None) -> str:
-    """Title, a line on how to use the chat, and the status line (or `status`, already HTML)."""
-    return (f"<h1>{_esc(tutor.title)}</h1>"
-            '<p class="tutor-lead">Ask about the course material. Each answer quotes it and marks its sources '
-            "[1], [2]; click an answer to see its passages beside the chat.</p>" + (status or status_line(tutor)))
 
 
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def message_text(content: object) -> str:
-    """The text of a chat message's content: Gradio 6 hands messages over as lists of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or "") if content.get("type", "text") == "text" else ""
-    if isinstance(content, (list, tuple)):
-        return " ".join(t for t in (message_text(part) for part in content) if t)
-    return ""
+def precheck(question: object) -> str | None:
+    """Why a question cannot be asked, found without reading it (its type, its raw length); None if it may be."""
+    if not isinstance(question, str):
+        return f"A question must be text, not {type(question).__name__}."
+    if len(question) > PRECHECK_CHARS:
+        return (f"The question is {len(question):,} characters long; the limit is {config.MAX_QUESTION_CHARS:,}. "
+                "Ask it in fewer words.")
+    return None
 
 
-def conversation(history: Sequence | None) -> list[dict]:
-    """The chat as role/content messages of plain text, for `Tutor.stream(history=...)`."""
+def conversation(turns: Sequence[dict]) -> list[dict]:
+    """The chat so far as role/content messages of plain text, for `Tutor.stream(history=...)`."""
     out = []
-    for message in history or ():
-        if isinstance(message, dict) and message.get("role") in ("user", "assistant"):
-            # The chat shows escaped text; the tutor reads what the student typed.
-            out.append({"role": message["role"], "content": html.unescape(message_text(message.get("content")))})
-    return out
+    for turn in turns or ():
+        if isinstance(turn, dict) and not turn.get("error"):
+            out += [{"role": "user", "content": str(turn.get("question") or "")},
+                    {"role": "assistant", "content": str(turn.get("answer") or "")}]
+    return out[-2 * MAX_HISTORY_TURNS :]
+
+
+def chat_messages(turns: Sequence[dict]) -> list[dict]:
+    """The Chatbot's messages for the finished turns; the newest answer is the selected one."""
+    messages = []
+    for i, turn in enumerate(turns):
+        messages.append({"role": "user", "content": render_question(str(turn.get("question") or ""))})
+        messages.append({"role": "assistant", "content": render_answer(turn, i, selected=i == len(turns) - 1)})
+    return messages
+
+
+def error_turn(question: object, message: str, generator: str) -> dict:
+    text = question if isinstance(question, str) else repr(question)
+    if len(text) > SHOWN_BAD_QUESTION:  # a pasted essay should not bury the message about it
+        text = text[:SHOWN_BAD_QUESTION] + " …"
+    return Answer(question=text, text="", abstained=False, generator=generator, error=message).to_dict()
+
+
+def for_browser(turns: Sequence[dict]) -> list[dict]:
+    """The turns kept in the browser for a reload: the newest ones, trimmed so that sending them back fits."""
+    import json
+
+    kept = []
+    for turn in list(turns)[-SAVED_TURNS:]:
+        also = [{**c, "text": str(c.get("text") or "")[:300]} for c in turn.get("also_retrieved") or []]
+        kept.append({**turn, "also_retrieved": also})
+    while kept and len(json.dumps(kept)) > MAX_BODY_BYTES * 3 // 4:
+        kept.pop(0)
+    return kept
+
+
+def restored(saved: object) -> list[dict]:
+    """Turns read back from the browser, only if they have the shape this app wrote."""
+    if not isinstance(saved, list):
+        return []
+    keys = {"question", "answer", "abstained", "citations"}
+    return [t for t in saved[-SAVED_TURNS:] if isinstance(t, dict) and keys <= set(t)
+            and isinstance(t.get("citations"), list)]
+
+
+def paced(items: Iterable, tick: float = STREAM_TICK_S, budget: float = STREAM_BUDGET_S) -> Iterator:
+    """`Tutor.stream`'s items at reading pace: the growing text a few words every `tick` seconds, then the
+    final Answer no more than about `budget` seconds after the tutor finished it. Errors pass through."""
+    inbox: queue.Queue = queue.Queue()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                inbox.put(item)
+        except BaseException as exc:  # handed to the reader, raised there
+            inbox.put(exc)
+        inbox.put(done)
+
+    threading.Thread(target=produce, daemon=True, name="answer-stream").start()
+    latest, final, shown, ended = "", None, 0, False
+    finished_at = None
+    while True:
+        try:
+            item = inbox.get(timeout=tick) if not ended else done
+            while not ended:  # take everything already there
+                if item is done:
+                    ended = True
+                elif isinstance(item, BaseException):
+                    raise item
+                elif isinstance(item, Answer):
+                    final = item
+                else:
+                    latest = str(item)
+                if not ended:
+                    item = inbox.get_nowait()
+        except queue.Empty:
+            pass
+        if ended and final is None:
+            return
+        if final is not None and finished_at is None:
+            finished_at = time.monotonic()
+            if final.abstained or final.form == "smalltalk":
+                yield final
+                return
+            latest = final.text
+        words = latest.split(" ")
+        step = STREAM_MIN_WORDS
+        if final is not None:
+            ticks_left = max(1, int((budget - (time.monotonic() - finished_at)) / tick))
+            step = max(STREAM_MIN_WORDS, -(-(len(words) - shown) // ticks_left))
+        if shown < len(words) and (final is not None or len(words) - shown > STREAM_MIN_WORDS):
+            shown = min(len(words), shown + step)
+            if shown < len(words):
+                yield " ".join(words[:shown])
+                time.sleep(tick)
+                continue
+        if final is not None:
+            yield final
+            return
 
 
 def example_questions(tutor, limit: int = MAX_EXAMPLES) -> list[str]:
-    """Questions to click, made from the course's own headings (one per part of the course, spread over it)
-    and kept only if the tutor answers them."""
+    """Questions to click, made from the course's own headings (one per part of the course, spread over it;
+    a numbered heading keeps its number) and kept only if the tutor answers them."""
+    import re
+
     by_part: dict[str, str] = {}
     for chunk in tutor.store.chunks:
         parts = chunk.section.split(PATH_SEP) if chunk.section else []
-        leaf = re.sub(r"^\s*(\d+[.)]|[A-Z]\w* \d+:)\s*", "", parts[-1]).strip().strip('"') if parts else ""
-        if not leaf or leaf.lower() in GENERIC_HEADINGS or len(leaf) > 60:
+        leaf = " ".join(parts[-1].split()).strip().strip('"') if parts else ""
+        bare = re.sub(r"^\s*(\d+[.)]|[A-Z]\w* \d+:)\s*", "", leaf)
+        if not bare or bare.lower() in GENERIC_HEADINGS or len(leaf) > 60:
             continue
         # Within a part, prefer a heading that is a question, then a subsection ("Industry Goals") to the
         # part's own, often long, title.
@@ -198,25 +209,27 @@ def example_questions(tutor, limit: int = MAX_EXAMPLES) -> list[str]:
     return [answered[int(i * step)] for i in range(min(limit, len(answered)))]
 
 
-class Tutors:
-    """One loaded Tutor per generator choice, shared by every session; each is loaded once, on first use."""
+def cached_example_questions(tutor, version: str) -> list[str]:
+    """`example_questions`, kept in the index folder per course version: a restart then skips asking them
+    (the first questions a process answers pay the model's warm-up, about a second on a small CPU)."""
+    import json
 
-    def __init__(self, tutor, spec: str) -> None:
-        self._loaded = {spec: tutor}
-        self._base = tutor
-        self._lock = threading.Lock()
-
-    def get(self, spec: str | None):
-        spec = (spec or "").strip() or next(iter(self._loaded))
-        with self._lock:
-            if spec not in self._loaded:
-                from tutor.core import Tutor
-
-                base = self._base
-                self._loaded[spec] = Tutor.load(
-                    base.corpus_dir, base.index_dir, generator=spec, device=base.device, top_k=base.top_k
-                )
-            return self._loaded[spec]
+    path = Path(tutor.index_dir) / EXAMPLES_CACHE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("version") == version and saved.get("generator") == tutor.generator:
+            return [str(q) for q in saved["examples"]][:MAX_EXAMPLES]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    examples = example_questions(tutor)
+    try:
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"version": version, "generator": tutor.generator, "examples": examples}),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only index folder: asked again next time
+    return examples
 
 
 def generator_choices(spec: str) -> list[str]:
@@ -225,144 +238,190 @@ def generator_choices(spec: str) -> list[str]:
 
 
 def concurrency_limit() -> int:
-    """Chats answered at once: the embedding and FAISS work releases the GIL, so two per core keeps cores busy."""
+    """Answers computed at once: the embedding and FAISS work releases the GIL, so two per core keeps cores busy."""
     return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def _top_k(value: object, default: int) -> int:
+    try:
+        return min(max(int(value), 1), MAX_TOP_K)
+    except (TypeError, ValueError):
+        return default
 
 
 # -------------------------------------------------------------------------------------------------- the app
 
 
-def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | None = None):
+def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | None = None,
+              course: ServedCourse | None = None, backend: str = "auto"):
     """The chat as a Gradio Blocks app (not launched). `generator` names the spec `tutor` was loaded with."""
     import gradio as gr
 
     spec = generator or config.default_generator()
-    tutors = Tutors(tutor, spec)
+    course = course or ServedCourse(tutor, spec, backend=backend)
     if examples is None:
         examples = example_questions(tutor)
+    facts = course.facts()
+    answering = {"concurrency_limit": concurrency_limit(), "concurrency_id": "answer"}
 
-    def respond(message: str, history: list, answers: list, top_k: float, generator_choice: str) -> Iterator:
+    def respond(question: str, turns: list, top_k: float, generator_choice: str) -> Iterator:
         """Stream the answer into the chat; the sources panel follows the newest answer."""
-        question = message if isinstance(message, str) else ""
-        past = conversation(history)
-        history = list(history or []) + [{"role": "user", "content": _esc(question)}]
-        answers = list(answers or [])
-        reply = {"role": "assistant", "content": "…"}
-        history.append(reply)
-        yield history, "", answers, gr.skip()
-        try:
-            current = tutors.get(generator_choice)
-            answer = None
-            k = min(max(int(top_k or current.top_k), 1), MAX_TOP_K)
-            for item in current.stream(question, history=past, top_k=k):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    reply["content"] = _esc(item) + " ▌"
-                    yield history, "", answers, gr.skip()
-        except TutorError as exc:
-            if len(question) > SHOWN_BAD_QUESTION:  # a pasted essay should not bury the message about it
-                history[-2] = {"role": "user", "content": _esc(question[:SHOWN_BAD_QUESTION]) + " …"}
-            reply["content"] = format_error(str(exc))
-            answers.append({"question": question[:200], "error": str(exc)})
-            # Keep the question in the box so that the student can shorten or fix it.
-            yield history, question, answers, render_sources(answers[-1])
+        turns = list(turns or [])
+        if isinstance(question, str) and not question.strip():
+            yield (gr.skip(),) * 6
             return
-        reply["content"] = format_reply(answer)
-        answers.append(answer.to_dict())
-        yield history, "", answers, render_sources(answers[-1])
+        current, note = course.tutor(generator_choice)
+        k = _top_k(top_k, current.top_k)
+        problem = precheck(question)
+        shown = question if isinstance(question, str) and len(question) <= SHOWN_BAD_QUESTION else \
+            error_turn(question, "", "")["question"]
+        messages = chat_messages(turns)
+        messages += [{"role": "user", "content": render_question(shown)},
+                     {"role": "assistant", "content": render_partial("…")}]
+        yield (messages, "") + (gr.skip(),) * 4
+        answer = None
+        if problem:
+            answer = error_turn(question, problem, current.generator)
+        else:
+            try:
+                for item in paced(current.stream(question, history=conversation(turns), top_k=k)):
+                    if isinstance(item, Answer):
+                        answer = item.to_dict()
+                    else:
+                        messages[-1] = {"role": "assistant", "content": render_partial(item)}
+                        yield (messages, "") + (gr.skip(),) * 4
+            except TutorError as exc:
+                answer = error_turn(question, str(exc), current.generator)
+        turns.append(answer)
+        facts_now = course.facts(generator_choice)
+        status = status_line(facts_now, k) if not note else status_line(facts_now, k).replace(
+            "</p>", f" · {esc(note)}</p>")
+        # A refused question stays in the box so that the student can shorten or fix it.
+        box = question if answer.get("error") and isinstance(question, str) else ""
+        yield chat_messages(turns), box, turns, render_sources(turns), status, about_html(facts_now, k)
 
-    # No `from __future__ import annotations` in this module: Gradio finds the SelectData parameter by its
-    # annotation, which must therefore be the class itself, not a string.
-    def show_selected(answers: list, history: list, evt: gr.SelectData):
-        """Show the sources of the answer the student clicked (or of the answer to the question clicked)."""
-        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        if not isinstance(index, int) or not history:
-            return gr.skip()
-        # The n-th assistant message holds the n-th answer; a click on a question selects its answer.
-        roles = [m.get("role") if isinstance(m, dict) else None for m in history]
-        if index < len(roles) and roles[index] == "user":
-            index += 1
-        n = sum(1 for r in roles[: index + 1] if r == "assistant") - 1
-        if 0 <= n < len(answers or []):
-            return render_sources(answers[n])
-        return gr.skip()
+    def restore(saved, top_k, generator_choice):
+        """The conversation kept in the browser, back after a reload; and the name and facts of the version
+        served now (the course may have changed since the app was built)."""
+        turns = restored(saved)
+        facts_now = course.facts(generator_choice)
+        k = _top_k(top_k, tutor.top_k)
+        return (chat_messages(turns), turns, render_sources(turns), status_line(facts_now, k),
+                about_html(facts_now, k), header_html(facts_now))
 
-    def switch_generator(choice: str):
-        try:
-            return header_html(tutors.get(choice))
-        except TutorError as exc:
-            return header_html(tutor, f'<p class="tutor-status tutor-error">{_esc(exc)}</p>')
+    def reset():
+        return [], "", [], EMPTY_SOURCES, []
 
-    def ask(question: str) -> dict:
+    def settings_changed(top_k, generator_choice):
+        note = course.prepare(generator_choice)
+        facts_now = course.facts(generator_choice)
+        k = _top_k(top_k, tutor.top_k)
+        status = status_line(facts_now, k)
+        if note:
+            status = status.replace("</p>", f" · {esc(note)}</p>")
+        return status, about_html(facts_now, k)
+
+    def export(turns):
+        return export_markdown(list(turns or []), course.facts().title)
+
+    def ask(question: str, history: list | None = None, top_k: int | None = None) -> dict:
         """Answer one question from the course material: the answer JSON (Answer.to_dict()), `error` set if the
-        question cannot be asked."""
+        question cannot be asked. `history`: the earlier questions (or role/content messages) for a follow-up;
+        `top_k`: how many passages to read (1–10)."""
+        current, _ = course.tutor(None)
+        problem = precheck(question)
+        if problem is None and history is not None and not isinstance(history, list):
+            problem = "history must be a list of earlier questions."
+        if problem:
+            return error_turn(question, problem, current.generator)
+        past = [h for h in (history or [])[-2 * MAX_HISTORY_TURNS :] if isinstance(h, (str, dict))]
         try:
-            return tutor.ask(question).to_dict()
+            k = None if top_k is None else _top_k(top_k, current.top_k)
+            return current.ask(question, history=past, top_k=k).to_dict()
         except TutorError as exc:
-            text = question if isinstance(question, str) else repr(question)
-            return Answer(question=text[:200], text="", abstained=False, generator=tutor.generator,
-                          error=str(exc)).to_dict()
+            return error_turn(question, str(exc), current.generator)
 
-    title = f"{tutor.title} · tutor"
+    title = f"{facts.title} · tutor"
     # analytics off: no telemetry and no version check, which an offline tutor has no business making.
     with gr.Blocks(title=title, analytics_enabled=False) as app:
-        answers = gr.State([])
-        with gr.Row():
-            header = gr.HTML(header_html(tutor), css_template=HEADER_CSS, elem_id="tutor-header")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=360):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    height=520,
-                    elem_id="tutor-chat",
-                    allow_tags=False,
-                    feedback_options=None,
-                    buttons=["copy"],
-                    placeholder="Ask a question about the course material below, or click an example.",
-                )
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder=f"Ask a question (up to {config.MAX_QUESTION_CHARS:,} characters)…",
-                        show_label=False,
-                        max_lines=6,
-                        scale=5,
-                        elem_id="tutor-question",
-                        submit_btn=False,
-                    )
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="tutor-ask")
-                with gr.Row():
-                    clear = gr.Button("Clear chat", size="sm", variant="secondary", elem_id="tutor-clear")
-                if examples:
-                    example_list = gr.Examples(
-                        examples=[[q] for q in examples], inputs=[box], label="Example questions"
-                    )
-            with gr.Column(scale=2, min_width=300):
-                sources = gr.HTML(render_sources(None), label="Sources", show_label=True, css_template=SOURCES_CSS,
-                                  elem_id="tutor-sources", container=True, padding=True)
-                with gr.Accordion("Settings", open=False):
-                    top_k = gr.Slider(
-                        1, MAX_TOP_K, value=min(tutor.top_k, MAX_TOP_K), step=1, label="Passages to retrieve (top-k)"
-                    )
-                    generator_box = gr.Dropdown(
-                        choices=generator_choices(spec), value=spec, label="Generator", allow_custom_value=False,
-                        info="auto: a local seq2seq model if there is one, else extractive quotes",
-                    )
+        turns = gr.State([])
+        saved = gr.BrowserState([], storage_key="tutor-conversation")
+        header = gr.HTML(header_html(facts), elem_id="tutor-header", padding=False)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                status = gr.HTML(status_line(facts, tutor.top_k), label="Status", elem_id="tutor-status-box",
+                                 padding=False)
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=340):
+                        chatbot = gr.Chatbot(
+                            label="Conversation",
+                            elem_id="tutor-chat",
+                            allow_tags=False,
+                            feedback_options=None,
+                            buttons=[],
+                            latex_delimiters=[],
+                            line_breaks=False,
+                            placeholder="Ask a question about the course below, or click an example.",
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                label="Question",
+                                placeholder=f"Ask a question (up to {config.MAX_QUESTION_CHARS:,} characters)…",
+                                show_label=False,
+                                max_lines=6,
+                                scale=5,
+                                elem_id="tutor-question",
+                                submit_btn=False,
+                            )
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="tutor-ask")
+                        with gr.Row():
+                            clear = gr.Button("Clear chat", size="sm", variant="secondary", elem_id="tutor-clear")
+                            export_button = gr.Button("Export conversation", size="sm", variant="secondary",
+                                                      elem_id="tutor-export")
+                        exported = gr.Textbox(label="Exported conversation", visible=False)
+                        if examples:
+                            example_list = gr.Examples(examples=[[q] for q in examples], inputs=[box],
+                                                       label="Example questions")
+                    with gr.Column(scale=2, min_width=300, elem_id="tutor-side"):
+                        sources = gr.HTML(EMPTY_SOURCES, label="Sources", show_label=True, elem_id="tutor-sources",
+                                          container=True, padding=True)
+                        with gr.Accordion("Settings", open=False):
+                            top_k = gr.Slider(1, MAX_TOP_K, value=min(tutor.top_k, MAX_TOP_K), step=1,
+                                              label="Passages to read", elem_id="tutor-top-k",
+                                              info="How many course passages each answer reads before answering")
+                            generator_box = gr.Dropdown(
+                                choices=generator_choices(spec), value=spec, label="How answers are made",
+                                allow_custom_value=False,
+                                info="extractive: quotes from the course; auto: a local language model if this "
+                                     "computer has one, else quotes",
+                            )
+                        about = gr.HTML(about_html(facts, tutor.top_k), label="About this tutor", padding=False)
+            practice_tab(tutor)  # further tabs mount here, one line each
 
-        chat_inputs = [box, chatbot, answers, top_k, generator_box]
-        chat_outputs = [chatbot, box, answers, sources]
-        send.click(respond, chat_inputs, chat_outputs, api_name="chat")
-        box.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
+        chat_inputs = [box, turns, top_k, generator_box]
+        chat_outputs = [chatbot, box, turns, sources, status, about]
+        keep = dict(fn=for_browser, inputs=[turns], outputs=[saved], api_visibility="private", queue=False)
+        send.click(respond, chat_inputs, chat_outputs, api_name="chat", **answering).then(**keep)
+        box.submit(respond, chat_inputs, chat_outputs, api_visibility="private", **answering).then(**keep)
         if examples:
-            example_list.load_input_event.then(respond, chat_inputs, chat_outputs, api_visibility="private")
-        chatbot.select(show_selected, [answers, chatbot], [sources], api_visibility="private", queue=False)
-        clear.click(lambda: ([], "", [], render_sources(None)), None, chat_outputs, api_visibility="private",
-                    queue=False)
-        generator_box.change(switch_generator, [generator_box], [header], api_visibility="private")
-        gr.api(ask, api_name="ask")
-        practice_tab(tutor)
+            example_list.load_input_event.then(respond, chat_inputs, chat_outputs, api_visibility="private",
+                                               **answering).then(**keep)
+        clear.click(reset, None, [chatbot, box, turns, sources, saved], api_visibility="private", queue=False)
+        chatbot.clear(reset, None, [chatbot, box, turns, sources, saved], api_visibility="private", queue=False)
+        export_button.click(export, [turns], [exported], api_visibility="private", queue=False).then(
+            None, [exported], None, js="(markdown) => window.tutorChat.download(markdown, 'conversation.md')",
+            api_visibility="private")
+        settings = dict(fn=settings_changed, inputs=[top_k, generator_box], outputs=[status, about],
+                        api_visibility="private", queue=False)
+        top_k.change(**settings)
+        generator_box.change(**settings)
+        app.load(restore, [saved, top_k, generator_box], [chatbot, turns, sources, status, about, header],
+                 api_visibility="private")
+        gr.api(ask, api_name="ask", **answering)
 
     app.queue(default_concurrency_limit=concurrency_limit(), max_size=256)
+    limit_waiting_per_client(app)
+    app.tutor_course = course  # for `serve` and tests: the tutors this app answers with
     return app
 
 
@@ -370,7 +429,8 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
 
 
 def launch_options() -> dict:
-    """Options for `app.launch(**launch_options())`: Gradio 6 takes the theme at launch, not in Blocks.
+    """Options for `app.launch(**launch_options())`: the look (Gradio 6 takes theme, CSS and head at launch) and
+    the request limits.
 
     System fonts: the default theme fetches its fonts from the web, which an offline tutor cannot reach.
     """
@@ -378,11 +438,18 @@ def launch_options() -> dict:
 
     sans = ["system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "Liberation Sans", "sans-serif"]
     mono = ["ui-monospace", "DejaVu Sans Mono", "Liberation Mono", "monospace"]
+    script = (STATIC / "chat.js").read_text(encoding="utf-8")
+    page_css = (STATIC / "page.css").read_text(encoding="utf-8")
     return {
         "theme": gr.themes.Default(primary_hue="blue", font=sans, font_mono=mono),
+        "css": (STATIC / "chat.css").read_text(encoding="utf-8"),
+        "head": f"<style>{page_css}</style><script>{script}</script>",
         # Offline and private: no run-history page (it offers uploading runs to the Hugging Face Hub).
         "run_history": False,
         "footer_links": ["api"],
+        # The chat takes no files: uploads are refused by the guard; this is the limit should one get through.
+        "max_file_size": "1kb",
+        "app_kwargs": {"middleware": guard_middleware()},
     }
 
 
@@ -396,37 +463,68 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user.strip(), password
 
 
+def _say_what_loading_does(args) -> bool:
+    """Print "Building the index for N documents…" when the index must be built; True if it must."""
+    from tutor.ingest import corpus_files
+    from tutor.store import corpus_fingerprint, read_manifest
+
+    corpus = Path(args.corpus) if args.corpus else config.default_corpus_dir()
+    index = Path(args.index) if args.index else config.default_index_dir()
+    if not corpus.is_dir():
+        return False  # Tutor.load says what to do
+    manifest = read_manifest(index)  # cheap: a damaged index is found (and rebuilt) by Tutor.load itself
+    if manifest is not None and manifest.get("corpus") == corpus_fingerprint(corpus):
+        return False
+    n = len(list(corpus_files(corpus)))
+    print(f"Building the index for {n} document{'s' if n != 1 else ''}…", flush=True)
+    return True
+
+
 def serve(args) -> int:
     """`tutor chat`: load the tutor once, print the address, serve until interrupted."""
     from tutor.loading import load_from_args
 
     auth = parse_auth(getattr(args, "auth", None))  # before the slow part: a typo fails at once
-    tutor = load_from_args(args)
-    app = build_app(tutor, generator=getattr(args, "generator", None))
+    building = _say_what_loading_does(args)
+    tutor = load_from_args(args, progress=building)
+    course = ServedCourse(tutor, getattr(args, "generator", None) or config.default_generator(),
+                          backend=getattr(args, "backend", "auto"))
+    # Gradio's own temporary files (none are expected: uploads are refused) go to a folder removed on exit.
+    scratch = tempfile.mkdtemp(prefix="tutor-chat-")
+    os.environ["GRADIO_TEMP_DIR"] = scratch
+    examples = cached_example_questions(tutor, course.served.version)
+    app = build_app(tutor, generator=course.default_spec, course=course, examples=examples)
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and auth is None:
         print(f"note: listening on {args.host} without --auth: anyone who can reach this port can use the tutor.",
               file=sys.stderr)
+    title = course.facts().title
     try:
         _, local_url, share_url = app.launch(
             server_name=args.host,
             server_port=args.port,
             share=bool(args.share),
             auth=auth,
-            auth_message=f"Sign in to the tutor for “{_esc(tutor.title)}”." if auth else None,
+            auth_message=f"Sign in to the tutor for “{esc(title)}”." if auth else None,
             prevent_thread_lock=True,
             quiet=True,
             **launch_options(),
         )
     except OSError as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
         why = "the port is in use" if "empty port" in str(exc) else str(exc)
         raise TutorError(f"Cannot serve on {args.host}:{args.port}: {why}. Pick another port with --port.") from exc
-    print(f"Tutor for “{tutor.title}” is open at {local_url}", flush=True)
+    course.start_watching()
+    # Warm the model up now, not on the first student's question.
+    threading.Thread(target=tutor.covers, args=(["What is this course about?"],), daemon=True).start()
+    print(f"Tutor for “{title}” is open at {local_url}", flush=True)
     if share_url:
         print(f"Public share link: {share_url}", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
     try:
         app.block_thread()
     finally:
+        course.stop()
         app.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0

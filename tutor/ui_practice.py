@@ -242,25 +242,24 @@ def practice_tab(tutor) -> None:
             return {"error": str(exc)}
 
     choices = [ALL_SECTIONS] + sections(tutor)
-    with gr.Tabs(elem_id="practice-tabs"):
-        with gr.Tab("Practice", elem_id="practice-tab"):
-            state = gr.State(new_state())
-            with gr.Row(equal_height=False):
-                section = gr.Dropdown(choices=choices, value=ALL_SECTIONS, label="Section", scale=3, min_width=200,
-                                      elem_id="practice-section")
-                count = gr.Slider(1, MAX_N, value=DEFAULT_N, step=1, label="Questions", scale=2, min_width=160,
-                                  elem_id="practice-n")
-                start = gr.Button("Start", variant="primary", scale=1, min_width=90, elem_id="practice-start")
-            question = gr.HTML(render_question(new_state()), css_template=PRACTICE_CSS, elem_id="practice-question")
-            answer = gr.Textbox(label="Your answer", lines=2, max_lines=8, elem_id="practice-answer",
-                                placeholder="Type your answer, then press Check.")
-            with gr.Row():
-                check = gr.Button("Check", variant="primary", min_width=90, elem_id="practice-check")
-                show = gr.Button("Show answer", variant="secondary", min_width=90, elem_id="practice-show")
-                skip = gr.Button("Skip", variant="secondary", min_width=90, elem_id="practice-skip")
-                following = gr.Button("Next question", variant="secondary", min_width=90, elem_id="practice-next")
-            feedback = gr.HTML(render_feedback(None), css_template=PRACTICE_CSS, elem_id="practice-feedback")
-            score = gr.HTML(render_score(new_state()), css_template=PRACTICE_CSS, elem_id="practice-score")
+    with gr.Tab("Practice", elem_id="practice-tab"):
+        state = gr.State(new_state())
+        with gr.Row(equal_height=False):
+            section = gr.Dropdown(choices=choices, value=ALL_SECTIONS, label="Section", scale=3, min_width=200,
+                                  elem_id="practice-section")
+            count = gr.Slider(1, MAX_N, value=DEFAULT_N, step=1, label="Questions", scale=2, min_width=160,
+                              elem_id="practice-n")
+            start = gr.Button("Start", variant="primary", scale=1, min_width=90, elem_id="practice-start")
+        question = gr.HTML(render_question(new_state()), css_template=PRACTICE_CSS, elem_id="practice-question")
+        answer = gr.Textbox(label="Your answer", lines=2, max_lines=8, elem_id="practice-answer",
+                            placeholder="Type your answer, then press Check.")
+        with gr.Row():
+            check = gr.Button("Check", variant="primary", min_width=90, elem_id="practice-check")
+            show = gr.Button("Show answer", variant="secondary", min_width=90, elem_id="practice-show")
+            skip = gr.Button("Skip", variant="secondary", min_width=90, elem_id="practice-skip")
+            following = gr.Button("Next question", variant="secondary", min_width=90, elem_id="practice-next")
+        feedback = gr.HTML(render_feedback(None), css_template=PRACTICE_CSS, elem_id="practice-feedback")
+        score = gr.HTML(render_score(new_state()), css_template=PRACTICE_CSS, elem_id="practice-score")
 
     shown = [question, answer, feedback, score, state]
     private = {"api_visibility": "private"}
