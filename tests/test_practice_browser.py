@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, WAIT_MS, _require_browser
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, _require_browser
 from tests.test_practice import write_course
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -60,8 +60,8 @@ def test_a_student_practises_on_a_phone_and_sees_what_to_review(page):
     for id_ in ("#practice-check", "#practice-show", "#practice-skip", "#practice-next", "#practice-answer"):
         box = page.locator(id_).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, id_  # nothing off the screen
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "practice-phone.png"), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "practice-phone.png"), full_page=True)
 
     page.locator("#practice-next").click()
     question.get_by_text("Question 2 of 10").wait_for(timeout=WAIT_MS)
