@@ -41,7 +41,7 @@ from tutor.answering.verify import (  # noqa: E402
 )
 from tutor.evaluation import open_set, trade_off  # noqa: E402
 
-CURVE = [round(t, 2) for t in np.arange(0.30, 0.86, 0.05)]
+CURVE = [round(t, 2) for t in np.arange(0.10, 0.61, 0.05)]
 
 
 def default_squad() -> Path:

@@ -437,7 +437,10 @@ def calibrate(tutor, questions: list[EvalQuestion]) -> list[dict]:
     vectors, evidence = tutor._retrieve([q.question for q in questions], None)
     weights = tutor.retriever.bm25
     scores = [ranked_support(q.question, v, ev, weights)[1] for q, v, ev in zip(questions, vectors, evidence)]
-    thresholds = sorted({round(s, 3) for s in scores} | {ABSTAIN_THRESHOLD})
+    thresholds = {round(s, 3) for s in scores}
+    if len(thresholds) > 40:  # a large set: quantiles of its support, not every value
+        thresholds = {round(float(t), 3) for t in np.quantile(scores, np.linspace(0, 1, 21))}
+    thresholds = sorted(thresholds | {ABSTAIN_THRESHOLD})
     return trade_off(scores, [q.answerable for q in questions], thresholds)
 
 

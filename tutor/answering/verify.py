@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -41,6 +42,13 @@ class Sentence:
     passage: str  # the whole passage the sentence is in
     section: str  # its heading path
     dense: float  # the passage's similarity with the question, as retrieval scored it
+    context: str = ""  # the list item or paragraph label it sits under, if any
+
+    @property
+    def placed(self) -> str:
+        """The sentence as a reader sees it: under its heading path and label ("Privacy: Federated learning"
+        answers "which techniques serve privacy?" only with its heading)."""
+        return " ".join(p for p in (self.section, self.context, self.text) if p)
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ def candidates(tutor, questions: Sequence[str], top: int = TOP_SENTENCES) -> lis
                 passage=q.evidence.chunk.text,
                 section=q.evidence.chunk.section,
                 dense=float(q.evidence.dense),
+                context=q.evidence.units[q.unit].context,
             )
             for q in quotes
         )
@@ -112,6 +121,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
              "rare_missing_sentence"),
     "order": ("order_sentence", "pairs_sentence", "pairs_passage", "missing_count", "missing_sentence_count"),
     "focus": ("cover_best_sentence", "cover_spread", "pairs_best", "cover_second"),
+    "top": ("top_cover_sentence", "top_pairs", "top_missing", "top_rare_missing", "top_order"),
     "wh": ("wh_what", "wh_who", "wh_when", "wh_where", "wh_which", "wh_how", "wh_why", "wh_other"),
     "tells": ("tell_negation", "tell_extreme", "tell_order", "tell_also"),
     "type": ("asks_who", "asks_when", "asks_count", "who_unmet", "when_unmet", "count_unmet"),
@@ -125,7 +135,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
         ("similarity", "coverage"),
         ("similarity", "coverage", "rare"),
         BASE,
-        *((*BASE, extra) for extra in ("focus", "type", "negation", "wh", "tells", "product")),
+        *((*BASE, extra) for extra in ("top", "focus", "type", "negation", "wh", "tells", "product")),
         (*BASE, "focus", "type", "negation", "wh", "tells"),
         ("similarity", "product"),
     )
@@ -135,14 +145,19 @@ DEFAULT_L2 = 1.0
 DIM = 384
 
 
+def _fold(text: str) -> str:
+    """Without accents: "Hervé" and "Herve" are one name."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 @lru_cache(maxsize=65536)
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(terms(text))
+    return frozenset(terms(_fold(text)))
 
 
 @lru_cache(maxsize=65536)
 def _sequence(text: str) -> tuple[str, ...]:
-    return tuple(terms(text))
+    return tuple(terms(_fold(text)))
 
 
 def _coverage(rarity: dict[str, float], present: frozenset[str]) -> float:
@@ -200,7 +215,7 @@ def _wh(question: str) -> str:
 
 
 def _rare_words(question: str) -> frozenset[str]:
-    return frozenset(t for w in RARE_RE.findall(question.strip()) for t in terms(w))
+    return frozenset(t for w in RARE_RE.findall(question.strip()) for t in _terms(w))
 
 
 def _new_names(text: str, asked: frozenset[str]) -> bool:
@@ -213,7 +228,10 @@ class _View:
     def __init__(self, c: Candidate) -> None:
         self.c = c
         self.best = c.sentences[0]
-        self.rarity = dict(c.rarity) or {t: 1.0 for t in _terms(c.question)}
+        self.rarity: dict[str, float] = {}
+        for t, w in c.rarity or ((t, 1.0) for t in _sequence(c.question)):
+            key = _fold(t)
+            self.rarity[key] = max(w, self.rarity.get(key, 0.0))
         self.asked = frozenset(self.rarity)
         self.question = _sequence(c.question)
 
@@ -223,7 +241,7 @@ class _View:
 
     @cached_property
     def sentence(self) -> frozenset[str]:
-        return _terms(self.best.text)
+        return _terms(self.best.placed)
 
     @cached_property
     def rare(self) -> frozenset[str]:
@@ -267,7 +285,7 @@ def _rare(v: _View) -> list[float]:
 
 
 def _order(v: _View) -> list[float]:
-    sentence = _sequence(v.best.text)
+    sentence = _sequence(v.best.placed)
     return [
         _concordance(v.question, sentence),
         _pairs_held(v.question, sentence),
@@ -283,9 +301,22 @@ def _focus(v: _View) -> list[float]:
     return [
         covers[0],
         _coverage(v.rarity, v.passage) - covers[0],
-        max(_pairs_held(v.question, _sequence(s.text)) for s in v.c.sentences),
+        max(_pairs_held(v.question, _sequence(s.placed)) for s in v.c.sentences),
         covers[1] if len(covers) > 1 else 0.0,
     ]
+
+
+def _top(v: _View) -> list[float]:
+    """The best of the top sentences on each count: the answer may be in the second."""
+    per = []
+    for s in v.c.sentences:
+        terms_, seq = _terms(s.placed), _sequence(s.placed)
+        per.append((
+            _coverage(v.rarity, terms_), _pairs_held(v.question, seq), float(len(v.asked - terms_)),
+            len(v.rare - terms_) / len(v.rare) if v.rare else 0.0, _concordance(v.question, seq),
+        ))
+    cover, pairs, missing, rare, order = zip(*per)
+    return [max(cover), max(pairs), min(missing), min(rare), max(order)]
 
 
 def _wh_features(v: _View) -> list[float]:
@@ -315,7 +346,7 @@ def _negation(v: _View) -> list[float]:
 
 COMPUTE = {
     "similarity": _similarity, "coverage": _coverage_features, "rare": _rare, "order": _order, "focus": _focus,
-    "wh": _wh_features, "tells": _tells, "type": _type, "negation": _negation,
+    "top": _top, "wh": _wh_features, "tells": _tells, "type": _type, "negation": _negation,
 }
 
 
