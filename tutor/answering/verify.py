@@ -70,25 +70,30 @@ def candidates(tutor, questions: Sequence[str], top: int = TOP_SENTENCES) -> lis
     if not questions:
         return []
     bm25 = tutor.retriever.bm25
-    top_weight = max(bm25.max_idf, 1e-9)
     vectors, evidence = tutor._retrieve(questions, None)
-    out = []
-    for question, qvec, found in zip(questions, vectors, evidence):
-        quotes = typed_first(question, rank_quotes(question, qvec, found, bm25))[:top]
-        sentences = tuple(
-            Sentence(
-                text=q.evidence.units[q.unit].text,
-                vector=np.asarray(q.evidence.unit_vectors[q.unit], dtype=np.float32),
-                passage=q.evidence.chunk.text,
-                section=q.evidence.chunk.section,
-                dense=float(q.evidence.dense),
-                context=q.evidence.units[q.unit].context,
-            )
-            for q in quotes
+    return [
+        candidate(question, qvec, typed_first(question, rank_quotes(question, qvec, found, bm25)), bm25, top)
+        for question, qvec, found in zip(questions, vectors, evidence)
+    ]
+
+
+def candidate(question: str, qvec: np.ndarray, quotes: Sequence, weights, top: int = TOP_SENTENCES) -> Candidate:
+    """The candidate for a question from its ranked quotes (best first, each with `evidence` and `unit`),
+    as an answerer holds them; `weights` are the corpus term weights (`Retriever.bm25`)."""
+    top_weight = max(weights.max_idf, 1e-9)
+    sentences = tuple(
+        Sentence(
+            text=q.evidence.units[q.unit].text,
+            vector=np.asarray(q.evidence.unit_vectors[q.unit], dtype=np.float32),
+            passage=q.evidence.chunk.text,
+            section=q.evidence.chunk.section,
+            dense=float(q.evidence.dense),
+            context=q.evidence.units[q.unit].context,
         )
-        rarity = tuple((t, min(bm25.weight(t) / top_weight, 1.0)) for t in dict.fromkeys(terms(question)))
-        out.append(Candidate(question, np.asarray(qvec, dtype=np.float32), sentences, rarity))
-    return out
+        for q in list(quotes)[:top]
+    )
+    rarity = tuple((t, min(weights.weight(t) / top_weight, 1.0)) for t in dict.fromkeys(terms(question)))
+    return Candidate(question, np.asarray(qvec, dtype=np.float32), sentences, rarity)
 
 
 # ---------------------------------------------------------------------------------------------- features
