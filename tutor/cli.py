@@ -90,10 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--auth", metavar="USER:PASS", help="require this user name and password")
     _common(chat)
 
-    ev = sub.add_parser("eval", help="score the tutor on a question set", description="Score answer quality.")
-    ev.add_argument("file", nargs="?", help="question set (default: the project's eval/questions/questions.jsonl)")
+    ev = sub.add_parser(
+        "eval",
+        help="score the tutor on a question set",
+        description="Score answer quality on a question set: eval/<set>/questions.jsonl, or a SQuAD-style folder "
+        "(qa.jsonl + corpus/) such as shared/bench/squad6. A set with its own corpus/ is scored on that course.",
+    )
+    ev.add_argument("file", nargs="?", help="question set file or folder (default: eval/questions/questions.jsonl)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
-    ev.add_argument("--calibrate", action="store_true", help="also print abstention rates per threshold")
+    ev.add_argument("--curve", "--calibrate", action="store_true", dest="curve",
+                    help="also print the abstention trade-off over the rule's and the verifier's thresholds")
+    ev.add_argument("--limit", type=int, metavar="N", help="score only the first N questions")
+    ev.add_argument("--articles", metavar="TITLES", help="comma-separated article titles to keep (SQuAD-style sets)")
+    ev.add_argument("--verifier", metavar="PATH", help="verifier weights (default: the committed ones)")
+    ev.add_argument("--no-verifier", action="store_true", help="skip the learned verifier's figures")
     _common(ev)
 
     pr = sub.add_parser("practice", help="quiz yourself on the course, or write a printable exam",
@@ -156,27 +166,60 @@ def cmd_index(args) -> int:
 
 def cmd_eval(args) -> int:
     from tutor import config
-    from tutor.evaluation import calibrate, compare_retrieval, evaluate, format_report, load_questions
+    from tutor.evaluation import (
+        answer_all,
+        calibrate,
+        compare_retrieval,
+        evaluate,
+        evaluate_squad,
+        format_report,
+        format_verifier,
+        keyword_share,
+        open_set,
+        squad_score,
+        verifier_report,
+        verifier_scores,
+    )
 
     path = Path(args.file) if args.file else config.PROJECT_ROOT / "eval" / "questions" / "questions.jsonl"
-    questions = load_questions(path)
+    articles = [a for a in (args.articles or "").split(",") if a.strip()]
+    qset = open_set(path, limit=args.limit, articles=articles)
+    if qset.corpus_dir is not None and not args.corpus:
+        # The set is about its own course: score it there, in an index folder of its own.
+        args.corpus = str(qset.corpus_dir)
+        args.index = args.index or str(_own_index(qset.corpus_dir))
     tutor = load_from_args(args)
-    report = evaluate(tutor, questions)
-    modes = compare_retrieval(tutor, questions)
+    questions = list(qset.questions)
+    answers = answer_all(tutor, questions)
+    squad = qset.style == "squad"
+    report = (evaluate_squad if squad else evaluate)(tutor, questions, answers=answers)
+    correct = squad_score if squad else keyword_share
+    modes = {} if squad else compare_retrieval(tutor, questions)
+    if not args.no_verifier:
+        from tutor.answering.verify import Verifier
+
+        scores = verifier_scores(tutor, qset, Verifier.load(args.verifier))
+        report["verifier"] = verifier_report(questions, answers, scores, correct, curve=args.curve)
+    rule_curve = calibrate(tutor, questions) if args.curve else []
     if args.json:
-        print(json.dumps({"report": report, "retrieval_modes": modes}, indent=2))
+        print(json.dumps({"set": str(qset.path), "style": qset.style, "notes": list(qset.notes), "report": report,
+                          "retrieval_modes": modes, "rule_curve": rule_curve}, indent=2))
         return 0
-    print(f"{path} · generator {tutor.generator} · top-k {tutor.top_k}")
+    print(f"{qset.path} · {tutor.corpus_dir} · generator {tutor.generator} · top-k {tutor.top_k}"
+          + "".join(f" · {n}" for n in qset.notes))
     print(format_report(report))
-    print("retrieval by mode (answerable questions):")
-    for mode, scores in modes.items():
-        print(f"  {mode:<7} " + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()))
-    if report["failures"]:
+    if modes:
+        print("retrieval by mode (answerable questions):")
+        for mode, scores_ in modes.items():
+            print(f"  {mode:<7} " + "  ".join(f"{k} {v:.3f}" for k, v in scores_.items()))
+    if report.get("failures") and not squad:
         print("misses: " + ", ".join(f"{f['id']} ({f['why']})" for f in report["failures"]))
-    if args.calibrate:
-        print("abstention threshold → unanswerable caught, answerable lost:")
-        for row in calibrate(tutor, questions):
+    if rule_curve:
+        print("the tutor's own rule: support threshold → unanswerable caught, answerable lost:")
+        for row in rule_curve:
             print(f"  {row['threshold']:.3f}  {row['abstention_recall']:.2f}  {row['false_abstention_rate']:.2f}")
+    if "verifier" in report:
+        print(format_verifier(report["verifier"]))
     return 0
 
 
@@ -195,6 +238,15 @@ def cmd_practice(args) -> int:
     write_exam(tutor, items, *paths)
     print(f"Wrote {len(items)} questions to {paths[0]} and their answers to {paths[1]}.")
     return 0
+
+
+def _own_index(corpus: Path) -> Path:
+    """An index folder for a question set's own course, in the system temp folder, one per course path."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"tutor-eval-index-{corpus.parent.name}-{key}"
 
 
 def cmd_batch(args) -> int:
