@@ -352,8 +352,14 @@ def test_the_course_is_named_by_course_toml_else_by_its_first_document(tmp_path)
     assert course_title(corpus, ["Cell Biology"]) == "Cell Biology"
 
 
-def test_the_tutor_is_titled_by_its_course(tutor):
+def test_the_tutor_is_titled_by_its_course(tutor, tmp_path):
+    from tutor import Tutor
+
     assert tutor.title == "Deep Learning: Academic vs Industry Perspectives"
+    (tmp_path / "course.toml").write_text('title = "Machine Learning in Practice"\n')
+    same = Tutor(tutor.store, tutor.retriever, tutor.answerer, corpus_dir=tmp_path, index_dir=tutor.index_dir,
+                 device="cpu")
+    assert same.title == "Machine Learning in Practice"
 
 
 # --------------------------------------------------------------------------- large inputs

@@ -21,6 +21,7 @@ from tutor.answerers import Draft, Evidence, supported_quotes
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
 from tutor.followup import contextualize
+from tutor.ingest import course_title
 from tutor.models import Answer
 from tutor.question import parse as parse_question
 from tutor.retrieval import Retriever
@@ -134,8 +135,7 @@ class Tutor:
 
     @property
     def title(self) -> str:
-        titles = [t for t in self.store.titles if t]
-        return titles[0] if len(titles) == 1 else f"{len(titles)} course documents"
+        return course_title(self.corpus_dir, self.store.titles)
 
     def ask(self, question: str, history: Sequence | None = None, *, top_k: int | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far (for follow-ups like "And in industry?")."""
