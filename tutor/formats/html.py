@@ -24,6 +24,7 @@ BLOCKS = frozenset(
     "dl dt dd hr center fieldset hgroup body html".split()
 )
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
+BREAK = "\0"  # a <br> in running text (the parser turns a NUL in the page into U+FFFD)
 
 
 def read_html(markup: str, limit: int) -> Outline:
@@ -150,7 +151,7 @@ class _Writer:
                 self.flush()
                 self.outline.block((node.text(deep=True) or "").split("\n"), keep_indent=True)
             elif tag == "br":
-                self.inline.append("\n")
+                self.inline.append(BREAK)
             elif tag != "img":  # an image is not text, and its address is never fetched
                 if tag in BLOCKS or tag in ("li", "tr", "td", "th", "caption"):
                     self.flush()
@@ -161,7 +162,7 @@ class _Writer:
                     child = child.prev
 
     def flush(self) -> None:
-        lines = "".join(self.inline).split("\n")
+        lines = "".join(self.inline).split(BREAK)  # a newline in the source is only a space
         self.inline = []
         self.outline.block(lines)
 
@@ -170,20 +171,19 @@ class _Writer:
         ordered = node.tag == "ol"
         number = _int(node.attributes.get("start"), 1)
         for item in _children(node):
-            if item.tag != "li" or _is_furniture(item):
+            if item.tag != "li":
+                # Text straight inside a list (not valid HTML, but shown by browsers) is kept too.
+                text = "" if _is_furniture(item) else _text(item)
+                if text:
+                    lines.append("  " * depth + text)
                 continue
-            own: list[str] = []
-            nested: list[str] = []
-            for part in _children(item):
-                if part.tag in ("ul", "ol"):
-                    nested.extend(self._list(part, depth + 1))
-                elif part.tag == "-text":
-                    own.append(part.text_content or "")
-                elif part.tag and not part.tag.startswith(("-", "_")) and not _is_furniture(part):
-                    own.append(" " + _text(part) + " ")
+            if _is_furniture(item):
+                continue
+            sublists = [part for part in _children(item) if part.tag in ("ul", "ol") and not _is_furniture(part)]
+            nested = [line for sub in sublists for line in self._list(sub, depth + 1)]
             marker = f"{number}." if ordered else "-"
             number += 1
-            text = clean_line("".join(own))
+            text = _text(item, skip={sub.mem_id for sub in sublists})
             if text or nested:
                 lines.append("  " * depth + f"{marker} {text}".rstrip())
                 lines.extend(nested)
@@ -223,8 +223,9 @@ def _rows(table):
             yield from (row for row in _children(part) if row.tag == "tr")
 
 
-def _text(node) -> str:
-    """All the words under `node` (a nested table's too), furniture and images left out, on one line."""
+def _text(node, skip: frozenset | set = frozenset()) -> str:
+    """All the words under `node` (a nested table's too) on one line; furniture, images and the
+    elements whose `mem_id` is in `skip` left out."""
     parts: list[str] = []
     stack = [node]
     while stack:
@@ -232,7 +233,9 @@ def _text(node) -> str:
         if current.tag == "-text":
             parts.append(current.text_content or "")
             continue
-        if current is not node and (not current.tag or current.tag.startswith(("-", "_")) or _is_furniture(current)):
+        if current is not node and (
+            not current.tag or current.tag.startswith(("-", "_")) or _is_furniture(current) or current.mem_id in skip
+        ):
             continue
         if current.tag in BLOCKS or current.tag in ("li", "tr", "td", "th", "br", "table"):
             parts.append(" ")
