@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -208,6 +209,16 @@ def test_a_pdf_gives_passages_with_their_pages_and_headings_from_font_size(tmp_p
     # A section that runs over a page break is cut there, so each passage cites one page.
     assert pages["The reactions also m"] == (2, "1. Light reactions")
     assert pages["The Calvin cycle fix"] == (2, "2. Calvin cycle")
+
+
+def test_without_pypdfium2_pypdf_reads_the_pages(tmp_path, monkeypatch):
+    pytest.importorskip("pypdf")
+    monkeypatch.setitem(sys.modules, "pypdfium2", None)  # as if it were not installed
+    pdf = tmp_path / "plants.pdf"
+    pdf.write_bytes(make_pdf([PAGE_ONE, PAGE_TWO]))
+    _, _, chunks = passages(pdf)
+    assert next(c for c in chunks if "thylakoid" in c.text).page == 1
+    assert next(c for c in chunks if "Calvin cycle fixes" in c.text).page == 2
 
 
 def test_scanned_pdf_pages_are_reported_by_file_and_page(tmp_path):
