@@ -24,6 +24,8 @@ BLOCKS = frozenset(
     "dl dt dd hr center fieldset hgroup body html".split()
 )
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# Elements whose words never run into their neighbours' when a cell or item is read as one line.
+SEPARATE = BLOCKS | frozenset(HEADINGS) | frozenset("li tr td th br table caption pre ul ol".split())
 BREAK = "\0"  # a <br> in running text (the parser turns a NUL in the page into U+FFFD)
 
 
@@ -149,7 +151,7 @@ class _Writer:
                 self._table(node)
             elif tag == "pre":
                 self.flush()
-                self.outline.block((node.text(deep=True) or "").split("\n"), keep_indent=True)
+                self.outline.block(_text(node, keep_lines=True).split("\n"), keep_indent=True)
             elif tag == "br":
                 self.inline.append(BREAK)
             elif tag != "img":  # an image is not text, and its address is never fetched
@@ -168,17 +170,30 @@ class _Writer:
 
     def _list(self, node, depth: int) -> list[str]:
         lines: list[str] = []
+        loose: list[str] = []  # text straight inside a list (not valid HTML, but browsers show it)
+
+        def end_loose() -> None:
+            text = clean_line("".join(loose))
+            loose.clear()
+            if text:
+                lines.append("  " * depth + text)
+
         ordered = node.tag == "ol"
         number = _int(node.attributes.get("start"), 1)
         for item in _children(node):
+            if item.tag == "-text":
+                loose.append(item.text_content or "")
+                continue
+            if not item.tag or item.tag.startswith(("-", "_")) or _is_furniture(item):
+                continue
             if item.tag != "li":
-                # Text straight inside a list (not valid HTML, but shown by browsers) is kept too.
-                text = "" if _is_furniture(item) else _text(item)
-                if text:
-                    lines.append("  " * depth + text)
+                if item.tag in SEPARATE:
+                    end_loose()
+                loose.append(_text(item, keep_lines=True))
+                if item.tag in SEPARATE:
+                    end_loose()
                 continue
-            if _is_furniture(item):
-                continue
+            end_loose()
             sublists = [part for part in _children(item) if part.tag in ("ul", "ol") and not _is_furniture(part)]
             nested = [line for sub in sublists for line in self._list(sub, depth + 1)]
             marker = f"{number}." if ordered else "-"
@@ -187,6 +202,7 @@ class _Writer:
             if text or nested:
                 lines.append("  " * depth + f"{marker} {text}".rstrip())
                 lines.extend(nested)
+        end_loose()
         return lines
 
     def _table(self, table) -> None:
@@ -223,13 +239,18 @@ def _rows(table):
             yield from (row for row in _children(part) if row.tag == "tr")
 
 
-def _text(node, skip: frozenset | set = frozenset()) -> str:
+def _text(node, skip: frozenset | set = frozenset(), keep_lines: bool = False) -> str:
     """All the words under `node` (a nested table's too) on one line; furniture, images and the
-    elements whose `mem_id` is in `skip` left out."""
+    elements whose `mem_id` is in `skip` left out. `keep_lines` keeps the text's own line breaks
+    (preformatted text), a block then starting a line of its own."""
+    gap = "\n" if keep_lines else " "
     parts: list[str] = []
-    stack = [node]
+    stack: list = [node]
     while stack:
         current = stack.pop()
+        if isinstance(current, str):  # the space that ends a block
+            parts.append(current)
+            continue
         if current.tag == "-text":
             parts.append(current.text_content or "")
             continue
@@ -237,13 +258,14 @@ def _text(node, skip: frozenset | set = frozenset()) -> str:
             not current.tag or current.tag.startswith(("-", "_")) or _is_furniture(current) or current.mem_id in skip
         ):
             continue
-        if current.tag in BLOCKS or current.tag in ("li", "tr", "td", "th", "br", "table"):
-            parts.append(" ")
+        if current.tag in SEPARATE:
+            parts.append(gap)
+            stack.append(gap)
         child = current.last_child
         while child is not None:
             stack.append(child)
             child = child.prev
-    return clean_line("".join(parts))
+    return "".join(parts) if keep_lines else clean_line("".join(parts))
 
 
 def _int(value, default: int) -> int:
