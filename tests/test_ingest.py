@@ -111,6 +111,14 @@ def test_a_table_never_swallows_its_text_or_what_follows_it(tmp_path, table):
     assert words("before the table alpha beta gamma delta epsilon comes after zeta eta") <= said(chunks)
 
 
+def test_a_small_article_beside_the_page_text_does_not_hide_it(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text("<h1>Genetics</h1><p>Genes are units of heredity carried on chromosomes in every cell.</p>"
+                    "<p>Alleles are variants of one gene.</p><article>Related: a news item.</article>")
+    _, _, chunks = passages(page)
+    assert words("genes heredity alleles variants related news") <= said(chunks)
+
+
 def test_html_course_files_lose_scripts_and_hidden_text(tmp_path):
     page = tmp_path / "x.html"
     page.write_text('<p>Seen text.</p><p hidden>secretone</p><div aria-hidden="true">secrettwo</div>'

@@ -2,7 +2,7 @@
 
 The page is parsed by an HTML5 parser (selectolax over Lexbor), so optional end tags (`<tr><td>a<td>b`),
 a missing `</tr>` and nested tables build the tree a browser would. The content is `<main>` (or the
-single `<article>`) when the page has one, else `<body>`; navigation, page headers and footers, asides,
+single `<article>`, when it holds most of the page's words) when the page has one, else `<body>`; navigation, page headers and footers, asides,
 forms, scripts, styles and hidden elements are dropped. A header or footer inside an article or section
 belongs to it and is kept. Every other word of the content is kept: nothing is judged boilerplate by
 its length or link density, since a course page's short paragraphs are course material.
@@ -70,9 +70,11 @@ def _content_root(tree):
         if len(found) == 1:
             return found[0]
     articles = tree.css("article")
-    if len(articles) == 1:
+    body = tree.body
+    # A lone article is the content only when it holds most of the page's words (not a side box).
+    if len(articles) == 1 and body is not None and 2 * len(_text(articles[0])) >= len(_text(body)):
         return articles[0]
-    return tree.body
+    return body
 
 
 def _attr(node, name: str) -> str:
