@@ -100,7 +100,10 @@ def _write(tokens, outline: Outline, skip: int | None) -> None:
             lines = ["| " + " | ".join(r) + " |" for r in rows]
             if len(lines) > 1:
                 lines.insert(1, "|" + "---|" * width)
-            outline.block(lines)
+            if lists:  # a table inside a list item stays with the item
+                list_lines.extend("  " * len(lists) + line for line in lines)
+            else:
+                outline.block(lines)
             rows = []
         elif kind == "inline" and cells is not None:
             cells.append(clean_line(_inline(token)).replace("|", "/"))
