@@ -26,6 +26,8 @@ BLOCKS = frozenset(
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
 # Elements whose words never run into their neighbours' when a cell or item is read as one line.
 SEPARATE = BLOCKS | frozenset(HEADINGS) | frozenset("li tr td th br table caption pre ul ol".split())
+# Furniture that is a block of its own: dropping it still ends the text before it.
+DROPPED_BLOCKS = frozenset("nav aside form dialog menu header footer template noscript".split())
 BREAK = "\0"  # a <br> in running text (the parser turns a NUL in the page into U+FFFD)
 
 
@@ -138,7 +140,11 @@ class _Writer:
             if tag == "-text":
                 self.inline.append(node.text_content or "")
                 continue
-            if not tag or tag.startswith(("-", "_", "!")) or _is_furniture(node):
+            if not tag or tag.startswith(("-", "_", "!")):
+                continue
+            if _is_furniture(node):
+                if tag in SEPARATE or tag in DROPPED_BLOCKS:
+                    self.flush()
                 continue
             if self.skip is not None and node.mem_id == self.skip.mem_id:
                 self.flush()
@@ -259,6 +265,8 @@ def _text(node, skip: frozenset | set = frozenset(), keep_lines: bool = False) -
         if current is not node and (
             not current.tag or current.tag.startswith(("-", "_")) or _is_furniture(current) or current.mem_id in skip
         ):
+            if current.tag in SEPARATE or current.tag in DROPPED_BLOCKS:
+                parts.append(gap)
             continue
         if current.tag in SEPARATE:
             parts.append(gap)
