@@ -231,8 +231,9 @@ def _read_pdf(data: bytes, source: str, progress: _Progress | None) -> Document:
     notes = []
     if pdf.scanned:
         pages = ", ".join(str(n) for n in pdf.scanned)
-        notes.append(f"{source}: page{'s' if len(pdf.scanned) > 1 else ''} {pages} "
-                     "hold only images (scanned?) and no text; run OCR on the file to use them.")
+        many = len(pdf.scanned) > 1
+        notes.append(f"{source}: page{'s' if many else ''} {pages} {'hold' if many else 'holds'} only images "
+                     "(scanned?) and no text; run OCR on the file to use them.")
     if pdf.stopped_at is not None:
         pdf.outline.truncated = False
         notes.append(_cut_note(source, f" (pages 1 to {pdf.stopped_at - 1} of {pdf.pages})"))

@@ -2,10 +2,11 @@
 
 The page is parsed by an HTML5 parser (selectolax over Lexbor), so optional end tags (`<tr><td>a<td>b`),
 a missing `</tr>` and nested tables build the tree a browser would. The content is `<main>` (or the
-single `<article>`, when it holds most of the page's words) when the page has one, else `<body>`; navigation, page headers and footers, asides,
-forms, scripts, styles and hidden elements are dropped. A header or footer inside an article or section
-belongs to it and is kept. Every other word of the content is kept: nothing is judged boilerplate by
-its length or link density, since a course page's short paragraphs are course material.
+single `<article>`, when it holds most of the page's words) when the page has one, else `<body>`;
+navigation, page headers and footers, asides, forms, scripts, styles and hidden elements are dropped.
+A header or footer inside an article or section belongs to it and is kept. Every other word of the
+content is kept: nothing is judged boilerplate by its length or link density, since a course page's
+short paragraphs are course material.
 """
 
 from __future__ import annotations
