@@ -276,6 +276,19 @@ def test_a_latin1_file_is_still_read_as_latin_text(tmp_path):
     assert "Windows-1252" in doc.warnings[0]
 
 
+@pytest.mark.parametrize(
+    "text, encoding",
+    [("Глубокое обучение\n\nМодель учится на данных и ошибается.\n", "cp1251"),
+     ("深層学習\n\nモデルはデータから学ぶ。学術界と産業界では目標が異なる。\n", "shift_jis")],
+)
+def test_a_legacy_file_in_another_script_is_read_in_its_encoding(tmp_path, text, encoding):
+    pytest.importorskip("charset_normalizer")
+    path = tmp_path / "notes.txt"
+    path.write_bytes(text.encode(encoding))
+    doc = read_document(path, "corpus/notes.txt")
+    assert doc.text == text
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
 def test_utf16_and_utf32_with_a_bom_are_text(tmp_path, encoding):
     path = tmp_path / "wide.md"

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,7 +250,8 @@ def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
 
     UTF-8 is assumed unless the bytes clearly are not: a few stray bytes in a UTF-8 file become
     U+FFFD (and a note), where reading the whole file as another encoding would garble every accent.
-    A file whose non-ASCII bytes are none of them UTF-8 is read as Windows-1252 (Latin-1's superset).
+    A file whose non-ASCII bytes are none of them UTF-8 is read as Windows-1252 (Latin-1's superset),
+    or in the non-Latin encoding it clearly is in.
     """
     notes: list[str] = []
     for bom, encoding in BOMS:
@@ -278,8 +280,30 @@ def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
     printable = len(text) - sum(1 for ch in text if not (ch.isprintable() or ch in "\n\r\t"))
     if printable < 0.9 * max(len(text), 1):
         raise TutorError(f"Skipped {source}: it is neither UTF-8 text nor readable as Latin text.")
-    notes.append(f"{source} is not UTF-8: it was read as Windows-1252 (Latin) text.")
+    text, encoding = _legacy_text(data, text)
+    notes.append(f"{source} is not UTF-8: it was read as {encoding} text.")
     return text, notes
+
+
+def _legacy_text(data: bytes, latin: str) -> tuple[str, str]:
+    """A file in a legacy encoding: Windows-1252, unless it is clearly in a non-Latin script.
+
+    charset-normalizer tells Cyrillic, Greek or Japanese encodings apart well, but among the Latin
+    ones it often picks Central European (cp1250) for French or German text: `naïve` would read as
+    `naďve`. So its guess is taken only when most of the letters it decodes are not Latin.
+    """
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:
+        return latin, "Windows-1252 (Latin)"
+    best = from_bytes(data).best()
+    if best is not None:
+        guess = str(best)
+        letters = [ch for ch in guess[:100_000] if ord(ch) > 127 and ch.isalpha()]
+        latin_letters = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+        if letters and latin_letters < len(letters) / 2:
+            return guess, best.encoding
+    return latin, "Windows-1252 (Latin)"
 
 
 def clean_text(text: str) -> str:
