@@ -219,6 +219,18 @@ def test_a_pdf_gives_passages_with_their_pages_and_headings_from_font_size(tmp_p
     assert pages["The Calvin cycle fix"] == (2, "2. Calvin cycle")
 
 
+def test_running_heads_and_page_numbers_are_not_passages(tmp_path):
+    pdf = tmp_path / "unit.pdf"
+    body = [[(BODY, text)] for text in ("Cells are the unit of life.", "Membranes hold cells together.",
+                                        "Ribosomes build proteins.", "Mitochondria release energy.")]
+    pdf.write_bytes(make_pdf([[(9, "Biology 101: Unit 2")] + lines + [(9, f"Page {n + 1} of 4")]
+                              for n, lines in enumerate(body)]))
+    _, _, chunks = passages(pdf)
+    text = "\n".join(c.text for c in chunks)
+    assert [c.page for c in chunks] == [1, 2, 3, 4]
+    assert "Mitochondria release energy." in text and "Unit 2" not in text and "of 4" not in text
+
+
 def test_without_pypdfium2_pypdf_reads_the_pages(tmp_path, monkeypatch):
     pytest.importorskip("pypdf")
     monkeypatch.setitem(sys.modules, "pypdfium2", None)  # as if it were not installed

@@ -3,19 +3,22 @@
 PDFium (pypdfium2) extracts each page's text and the size of each character. Lines set in a clearly
 larger size than the body text are headings, the largest size the top level; a PDF whose text is all
 one size is left to the plain-text heading inference. Pages are kept: every passage knows its page.
-A page without a text layer but with images (a scan) is reported, and reading stops once a document
+Running heads and feet (a line at the top or bottom of most pages) are dropped. A page without a
+text layer but with images (a scan) is reported, and reading stops once a document
 holds as much text as one may (a small file can repeat one page's content thousands of times).
 pypdf is the fallback reader when pypdfium2 is not installed (no font sizes, pages kept).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tutor.formats import Outline, TextLimitReached, clean_line
 
+DIGITS_RE = re.compile(r"\d+")
 HEADING_SCALE = 1.15  # a heading's font is at least this much larger than the body's
 
 
@@ -108,8 +111,28 @@ def _page_lines(pdf, number: int, pdfium) -> tuple[list[_Line], bool]:
         page.close()
 
 
+def _running_lines(lines: list[_Line]) -> set[int]:
+    """Running heads and feet: a line at the top or bottom of most pages ("Biology 101", "Page 3 of 9")."""
+    by_page: dict[int, list[int]] = {}
+    for n, line in enumerate(lines):
+        by_page.setdefault(line.page, []).append(n)
+    seen: Counter = Counter()
+    where: dict[str, list[int]] = {}
+    for members in by_page.values():
+        keys = {}
+        for n in dict.fromkeys(members[:2] + members[-2:]):
+            keys.setdefault(DIGITS_RE.sub("#", clean_line(lines[n].text).lower()), []).append(n)
+        for key, found in keys.items():
+            seen[key] += 1
+            where.setdefault(key, []).extend(found)
+    enough = max(3, (len(by_page) + 1) // 2)
+    return {n for key, count in seen.items() if count >= enough for n in where[key]}
+
+
 def _outline(lines: list[_Line], pages: int, limit: int) -> tuple[Outline, bool]:
     outline = Outline(limit=limit)
+    running = _running_lines(lines)
+    lines = [line for n, line in enumerate(lines) if n not in running]
     sizes = Counter()
     for line in lines:
         sizes[line.size] += len(line.text)
