@@ -20,7 +20,8 @@ from tutor.ingest import BULLET_RE, LABELLED_NUMBER_RE
 from tutor.models import Chunk, Section
 
 # Version of the chunking rules: part of the index manifest, so a change here rebuilds the index.
-CHUNKER_VERSION = "7"
+# 8: Markdown, HTML and PDF are read by their parsers and passages carry pages (plain text is unchanged).
+CHUNKER_VERSION = "8"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -175,10 +176,12 @@ def _read_item(lines: list[_Line], i: int, blocks: list[Block]) -> int:
     while j < len(lines):
         line = lines[j]
         if line.blank:
-            nxt = next((x for x in lines[j + 1 :] if not x.blank), None)
-            if nxt is None or nxt.indent <= base:
+            k = j + 1  # (never a slice of the rest: that copy made long documents quadratic)
+            while k < len(lines) and lines[k].blank:
+                k += 1
+            if k == len(lines) or lines[k].indent <= base:
                 break
-            j += 1
+            j = k
             continue
         if line.bullet and line.indent <= base:
             break
@@ -366,4 +369,5 @@ def _make_chunk(section: Section, blocks: list[Block]) -> Chunk:
         text=text,
         start=start,
         end=end,
+        page=section.page,
     )

@@ -10,6 +10,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Limits a user can meet; the README's "Limits and guarantees" section repeats them.
 MAX_QUESTION_CHARS = 2000
 MAX_CORPUS_FILE_BYTES = 20 * 1024 * 1024
+# Text read from one document: a small PDF can repeat one page's text thousands of times.
+MAX_DOCUMENT_CHARS = 5_000_000
 CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 # Passage sizes, in characters: paragraph-sized so that a citation points at something precise.

@@ -24,6 +24,7 @@ from tutor.answering.question import parse as parse_question
 from tutor.answering.rank import Draft, Evidence, supported_quotes
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
+from tutor.ingest import course_title
 from tutor.models import PATH_SEP, Answer
 from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
@@ -141,8 +142,7 @@ class Tutor:
 
     @property
     def title(self) -> str:
-        titles = [t for t in self.store.titles if t]
-        return titles[0] if len(titles) == 1 else f"{len(titles)} course documents"
+        return course_title(self.corpus_dir, self.store.titles)
 
     def ask(self, question: str, history: Sequence | None = None, *, top_k: int | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far (for follow-ups like "And in industry?")."""

@@ -1,22 +1,29 @@
 """Read course documents and split them into sections that keep their heading paths.
 
-Markdown (`#` headings) and HTML (`<h1>`..`<h6>`) say their structure; plain text (and text
-pulled out of a PDF or a flattened web page) does not, so headings are inferred from the
-shape of lines: short, isolated, title-like, no closing punctuation. Nothing here knows
-about any particular document.
+Each format is read by a real parser (`tutor/formats/`): Markdown by a CommonMark parser, HTML by an
+HTML5 parser that keeps the page's main content, PDF page by page with PDFium. They give clean text
+with the headings they found. Plain text (and a PDF whose text is all one size) says nothing of its
+structure, so headings are inferred from the shape of lines: short, isolated, title-like, no closing
+punctuation. Only files inside the course folder are read: a link that leads out of it is skipped.
+Nothing here knows about any particular document.
 """
 
 from __future__ import annotations
 
-import html
+import codecs
 import logging
+import os
 import re
-from dataclasses import dataclass
-from html.parser import HTMLParser
+import sys
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.config import CORPUS_SUFFIXES, MAX_CORPUS_FILE_BYTES
+from tutor.config import CORPUS_SUFFIXES, MAX_CORPUS_FILE_BYTES, MAX_DOCUMENT_CHARS
 from tutor.errors import TutorError
+from tutor.formats import Heading
 from tutor.models import Section
 
 log = logging.getLogger(__name__)
@@ -30,46 +37,137 @@ MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 SMALL_WORDS = frozenset(
     "a an and as at but by for from in into is of on or the to vs via with over than that this are".split()
 )
+COURSE_FILE = "course.toml"
+PROGRESS_EVERY_S = 5.0
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 @dataclass(frozen=True)
 class Document:
     source: str
     text: str
-    markup: str  # "markdown" or "plain"
+    # "plain": headings are inferred; "markdown": `#` headings in the text; "parsed": `headings` says them.
+    markup: str
+    title: str = ""
+    headings: tuple[Heading, ...] = ()
+    pages: tuple[int, ...] = ()  # where each page starts in `text`, for paged documents (PDF)
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # read, but not all of it was usable
 
 
-# --------------------------------------------------------------------------- reading files
+# --------------------------------------------------------------------------- finding files
 
 
 def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
-    """Read every supported file under `corpus_dir`; return the documents and one warning per skipped file."""
+    """Read every supported file under `corpus_dir`; return the documents and one warning per problem."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise TutorError(f"Corpus folder not found: {corpus_dir}. Point --corpus (or TUTOR_CORPUS) at a folder.")
-    documents, warnings = [], []
-    for path in sorted(corpus_files(corpus_dir)):
+    paths, warnings = scan_corpus(corpus_dir)
+    progress = _Progress(len(paths))
+    documents = []
+    for path in paths:
+        source = source_name(corpus_dir, path)
+        progress.note(source)
         try:
-            documents.append(read_document(path, source_name(corpus_dir, path)))
+            doc = read_document(path, source, progress=progress)
         except TutorError as exc:
             warnings.append(str(exc))
-            log.warning("%s", exc)
+        else:
+            documents.append(doc)
+            warnings.extend(doc.warnings)
+        progress.done += 1
+    for warning in warnings:
+        log.warning("%s", warning)
     return documents, warnings
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    return [
-        p
-        for p in Path(corpus_dir).rglob("*")
-        if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES and not p.name.startswith(".")
-    ]
+    """The course files that `load_corpus` reads, in order."""
+    return scan_corpus(corpus_dir)[0]
+
+
+def scan_corpus(corpus_dir: Path) -> tuple[list[Path], list[str]]:
+    """The course files under `corpus_dir` and a warning for each link that cannot be followed.
+
+    Hidden files and folders are left out. A link is read only when what it points to lies inside
+    the course folder and is not read already under its own name; links to folders are not followed.
+    """
+    corpus_dir = Path(corpus_dir)
+    root = Path(os.path.realpath(corpus_dir))
+    found: dict[str, Path] = {}  # real path -> the path it is read under
+    warnings: list[str] = []
+    for here, dirs, names in os.walk(corpus_dir):
+        here_path = Path(here)
+        for name in list(dirs):
+            if name.startswith(".") or os.path.islink(here_path / name):
+                dirs.remove(name)
+                if not name.startswith(".") and not _inside(root, here_path / name):
+                    warnings.append(f"Skipped {source_name(corpus_dir, here_path / name)}: "
+                                    "a link to a folder outside the course folder.")
+        dirs.sort()
+        for name in sorted(names):
+            path = here_path / name
+            if name.startswith(".") or path.suffix.lower() not in CORPUS_SUFFIXES:
+                continue
+            source = source_name(corpus_dir, path)
+            if source != f"{corpus_dir.name}/{path.relative_to(corpus_dir).as_posix()}":
+                warnings.append(f"The file name of {source} is not valid UTF-8; its passages cite it as shown. "
+                                "Rename the file to fix this.")
+            link = os.path.islink(path)
+            if link and not os.path.exists(path):
+                warnings.append(f"Skipped {source}: a link to a file that does not exist.")
+                continue
+            if link and not _inside(root, path):
+                warnings.append(f"Skipped {source}: a link to a file outside the course folder.")
+                continue
+            if not path.is_file():
+                continue  # a device, pipe or socket: never opened
+            real = os.path.realpath(path)
+            if real in found and not link:
+                found[real] = path  # read a file under its own name, not under a link's
+            found.setdefault(real, path)
+    return sorted(found.values()), warnings
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(root)
 
 
 def source_name(corpus_dir: Path, path: Path) -> str:
-    return f"{Path(corpus_dir).name}/{path.relative_to(corpus_dir).as_posix()}"
+    """How passages cite a file: the corpus folder's name and the file's path inside it.
+
+    A name that is not valid UTF-8 (say from a Latin-1 zip file) keeps its odd bytes as `\\xe9` escapes,
+    so that it can be written to the index and shown.
+    """
+    name = f"{Path(corpus_dir).name}/{Path(path).relative_to(corpus_dir).as_posix()}"
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def read_document(path: Path, source: str) -> Document:
+class _Progress:
+    """A line on stderr every few seconds while reading takes long, whether stderr is a terminal or not."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.last = time.monotonic()
+
+    def note(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            print(f"Reading course files: {self.done} of {self.total} read; now {what}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- reading one file
+
+
+def read_document(path: Path, source: str, progress: _Progress | None = None) -> Document:
     """Read one file; raise TutorError (naming the file) if it cannot be used."""
     try:
         size = path.stat().st_size
@@ -82,114 +180,180 @@ def read_document(path: Path, source: str) -> Document:
         raise TutorError(f"Skipped {source}: cannot read it ({exc.strerror or exc}).") from exc
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        text, markup = _pdf_text(data, source), "plain"
+        doc = _read_pdf(data, source, progress)
     else:
-        text = decode_text(data, source)
+        text, notes = decode_text(data, source)
         if suffix in (".html", ".htm"):
-            text, markup = html_to_markdown(text), "markdown"
+            from tutor.formats.html import read_html
+
+            doc = _from_outline(read_html(text, MAX_DOCUMENT_CHARS), source, notes)
+        elif suffix in (".md", ".markdown"):
+            from tutor.formats.markdown import read_markdown
+
+            doc = _from_outline(read_markdown(text, MAX_DOCUMENT_CHARS), source, notes)
         else:
-            markup = "markdown" if suffix in (".md", ".markdown") else "plain"
-    text = clean_text(text)
-    if not text.strip():
+            text = clean_text(text)
+            if len(text) > MAX_DOCUMENT_CHARS:
+                text = text[: text.rfind("\n", 0, MAX_DOCUMENT_CHARS) + 1 or MAX_DOCUMENT_CHARS]
+                notes.append(_cut_note(source))
+            doc = Document(source=source, text=text, markup="plain", warnings=tuple(notes))
+    if not doc.text.strip():
         raise TutorError(f"Skipped {source}: it holds no text.")
-    return Document(source=source, text=text, markup=markup)
+    return doc
 
 
-def decode_text(data: bytes, source: str) -> str:
+def _cut_note(source: str, where: str = "") -> str:
+    return (f"Only the first {MAX_DOCUMENT_CHARS:,} characters of {source} were read{where}: "
+            "split it into smaller files to use the rest.")
+
+
+def _from_outline(outline, source: str, notes: list[str], markup: str = "parsed", pages=()) -> Document:
+    if outline.truncated:
+        notes.append(_cut_note(source))
+    return Document(
+        source=source,
+        text=outline.text(),
+        markup=markup,
+        title=outline.title,
+        headings=tuple(outline.headings) if markup == "parsed" else (),
+        pages=pages,
+        warnings=tuple(notes),
+    )
+
+
+def _read_pdf(data: bytes, source: str, progress: _Progress | None) -> Document:
+    from tutor.formats.pdf import UnreadablePDF, read_pdf
+
+    on_page = (lambda n, total: progress.note(f"{source}, page {n} of {total}")) if progress else None
+    try:
+        pdf = read_pdf(data, MAX_DOCUMENT_CHARS, on_page)
+    except UnreadablePDF as exc:
+        raise TutorError(f"Skipped {source}: not a readable PDF ({exc}).") from exc
+    notes = []
+    if pdf.scanned:
+        pages = ", ".join(str(n) for n in pdf.scanned)
+        many = len(pdf.scanned) > 1
+        notes.append(f"{source}: page{'s' if many else ''} {pages} {'hold' if many else 'holds'} only images "
+                     "(scanned?) and no text; run OCR on the file to use them.")
+    if pdf.stopped_at is not None:
+        pdf.outline.truncated = False
+        notes.append(_cut_note(source, f" (pages 1 to {pdf.stopped_at - 1} of {pdf.pages})"))
+    markup = "parsed" if pdf.structured else "plain"
+    doc = _from_outline(pdf.outline, source, notes, markup, pdf.outline.page_starts())
+    if not doc.text.strip() and pdf.scanned:
+        raise TutorError(f"Skipped {source}: it holds no text, only images of pages (scanned?); run OCR on it.")
+    return doc
+
+
+def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
+    """The text of a file's bytes, and a note if some of it could not be decoded.
+
+    UTF-8 is assumed unless the bytes clearly are not: a few stray bytes in a UTF-8 file become
+    U+FFFD (and a note), where reading the whole file as another encoding would garble every accent.
+    A file whose non-ASCII bytes are none of them UTF-8 is read as Windows-1252 (Latin-1's superset),
+    or in the non-Latin encoding it clearly is in.
+    """
+    notes: list[str] = []
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            text = data.decode(encoding, errors="replace")
+            bad = text.count("\ufffd")
+            if bad:
+                notes.append(f"{source}: {bad} undecodable {encoding.upper()} sequences were replaced by \ufffd.")
+            return text, notes
     if b"\x00" in data[:8192]:
         raise TutorError(f"Skipped {source}: it looks like a binary file, not text.")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8"), notes
     except UnicodeDecodeError:
         pass
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if non_ascii - replaced >= replaced:
+        one = replaced == 1
+        notes.append(f"{source}: {replaced} byte{'' if one else 's'} that {'is' if one else 'are'} not UTF-8 "
+                     f"{'was' if one else 'were'} replaced by \ufffd; the rest is read as UTF-8.")
+        return text, notes
     text = data.decode("cp1252", errors="replace")
     # Mostly-unprintable bytes mean a binary file with a text-like name.
-    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
+    printable = len(text) - sum(1 for ch in text if not (ch.isprintable() or ch in "\n\r\t"))
     if printable < 0.9 * max(len(text), 1):
         raise TutorError(f"Skipped {source}: it is neither UTF-8 text nor readable as Latin text.")
-    return text
+    text, encoding = _legacy_text(data, text)
+    notes.append(f"{source} is not UTF-8: it was read as {encoding} text.")
+    return text, notes
+
+
+def _legacy_text(data: bytes, latin: str) -> tuple[str, str]:
+    """A file in a legacy encoding: Windows-1252, unless it is clearly in a non-Latin script.
+
+    charset-normalizer tells Cyrillic, Greek or Japanese encodings apart well, but among the Latin
+    ones it often picks Central European (cp1250) for French or German text: `naïve` would read as
+    `naďve`. So its guess is taken only when most of the letters it decodes are not Latin.
+    """
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:
+        return latin, "Windows-1252 (Latin)"
+    best = from_bytes(data).best()
+    if best is not None:
+        guess = str(best)
+        letters = [ch for ch in guess[:100_000] if ord(ch) > 127 and ch.isalpha()]
+        latin_letters = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+        if letters and latin_letters < len(letters) / 2:
+            return guess, best.encoding
+    return latin, "Windows-1252 (Latin)"
 
 
 def clean_text(text: str) -> str:
     """Normalise newlines and drop control characters; offsets refer to this cleaned text."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable() or ch == "\u00a0")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(
+        line if line.isprintable() else "".join(ch for ch in line if ch == "\t" or ch.isprintable() or ch == "\u00a0")
+        for line in lines
+    )
 
 
-def _pdf_text(data: bytes, source: str) -> str:
+# --------------------------------------------------------------------------- the course
+
+
+@dataclass(frozen=True)
+class CourseInfo:
+    title: str = ""
+    description: str = ""
+    language: str = ""
+
+
+def course_info(corpus_dir: Path) -> CourseInfo:
+    """What `course.toml` in the course folder says (title, description, language); empty without one."""
+    path = Path(corpus_dir) / COURSE_FILE
+    if not path.is_file():
+        return CourseInfo()
     try:
-        from io import BytesIO
-
-        from pypdf import PdfReader
-    except ImportError as exc:
-        raise TutorError(f"Skipped {source}: reading PDF needs the 'pypdf' package (pip install pypdf).") from exc
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
     try:
-        reader = PdfReader(BytesIO(data))
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception as exc:  # pypdf raises many types on damaged files
-        raise TutorError(f"Skipped {source}: not a readable PDF ({exc}).") from exc
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TutorError(f"{path} cannot be read ({exc}). Fix it, or remove it to name the course "
+                         "after its documents.") from exc
+    course = data.get("course", data) if isinstance(data.get("course"), dict) else data
+    return CourseInfo(*(str(course.get(key) or "").strip() for key in ("title", "description", "language")))
 
 
-class _HTMLToMarkdown(HTMLParser):
-    """Keep what carries structure (headings, list items, table rows, paragraphs); drop scripts and styles."""
+def course_title(corpus_dir: Path, documents: Sequence[str]) -> str:
+    """The course's name: `course.toml`'s title, else the title of its (first) document.
 
-    BLOCKS = {"p", "div", "section", "article", "br", "blockquote", "pre", "ul", "ol", "table", "main"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skip = 0
-        self.depth = 0
-        self.cells: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "noscript", "template"):
-            self.skip += 1
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.out.append("\n\n" + "#" * int(tag[1]) + " ")
-        elif tag in ("ul", "ol"):
-            self.depth += 1
-            self.out.append("\n")
-        elif tag == "li":
-            self.out.append("\n" + "  " * max(self.depth - 1, 0) + "- ")
-        elif tag == "tr":
-            self.cells = []
-        elif tag in ("td", "th") and self.cells is not None:
-            self.cells.append("")
-        elif tag in self.BLOCKS:
-            self.out.append("\n\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "noscript", "template"):
-            self.skip = max(self.skip - 1, 0)
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.out.append("\n\n")
-        elif tag in ("ul", "ol"):
-            self.depth = max(self.depth - 1, 0)
-            self.out.append("\n\n")
-        elif tag == "tr" and self.cells is not None:
-            self.out.append("\n| " + " | ".join(c.strip() for c in self.cells) + " |")
-            self.cells = None
-        elif tag == "table":
-            self.out.append("\n\n")
-
-    def handle_data(self, data):
-        if self.skip:
-            return
-        data = re.sub(r"\s+", " ", data)
-        if self.cells is not None and self.cells:
-            self.cells[-1] += data
-        elif self.cells is None:
-            self.out.append(data)
-
-
-def html_to_markdown(text: str) -> str:
-    parser = _HTMLToMarkdown()
-    parser.feed(text)
-    parser.close()
-    out = "".join(parser.out)
-    out = re.sub(r"[ \t]+\n", "\n", out)
-    return re.sub(r"\n{3,}", "\n\n", html.unescape(out)).strip() + "\n"
+    `documents` are the course documents' titles, in the order the corpus lists them.
+    """
+    try:
+        title = course_info(corpus_dir).title
+    except TutorError as exc:
+        log.warning("%s", exc)
+        title = ""
+    return title or next((t for t in documents if t), "") or Path(corpus_dir).name
 
 
 # --------------------------------------------------------------------------- sections
@@ -212,10 +376,13 @@ def split_sections(doc: Document) -> tuple[str, list[Section]]:
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line) + 1)
-    if doc.markup == "markdown":
+    if doc.markup == "parsed":
+        title, headings = doc.title, [_Heading(h.line, h.text, h.level) for h in doc.headings]
+    elif doc.markup == "markdown":
         title, headings = _markdown_headings(lines)
     else:
         title, headings = _plain_headings(lines)
+        title = title or doc.title
 
     sections: list[Section] = []
     stack: list[_Heading] = []
@@ -234,7 +401,28 @@ def split_sections(doc: Document) -> tuple[str, list[Section]]:
         _append_section(
             sections, doc, tuple(h.text for h in stack), first_body, bounds[i + 1], offsets, lines, skip_title=None
         )
+    if doc.pages:
+        sections = _split_at_pages(sections, doc.pages)
     return title, sections
+
+
+def _split_at_pages(sections: list[Section], pages: tuple[int, ...]) -> list[Section]:
+    """Each section cut where a page starts, each piece knowing its 1-based page."""
+    out: list[Section] = []
+    page = 0  # index into `pages` of the page that holds the current position
+    for section in sections:
+        start = section.start
+        while page + 1 < len(pages) and pages[page + 1] <= start:
+            page += 1
+        while start < section.end:
+            end = min(section.end, pages[page + 1]) if page + 1 < len(pages) else section.end
+            text = section.text[start - section.start : end - section.start]
+            if text.strip():
+                out.append(Section(section.source, section.headings, text, start, end, page=page + 1))
+            if end < section.end:
+                page += 1
+            start = end
+    return out
 
 
 def _append_section(sections, doc, headings, first, last, offsets, lines, skip_title):
@@ -301,8 +489,11 @@ def _is_title_like(text: str) -> bool:
     return len(text.split()) <= 6 and ":" not in text
 
 
-def _heading_shape(lines: list[str], i: int) -> tuple[bool, bool]:
-    """(is it a heading?, is it a numbered heading?) for line i of a plain-text document."""
+def _heading_shape(lines: list[str], i: int, last_text: int) -> tuple[bool, bool]:
+    """(is it a heading?, is it a numbered heading?) for line i of a plain-text document.
+
+    `last_text` is the index of the document's last non-blank line: a heading has text after it.
+    """
     raw = lines[i]
     text = raw.strip()
     if not text or len(text) > 100 or len(text.split()) > 14:
@@ -310,8 +501,7 @@ def _heading_shape(lines: list[str], i: int) -> tuple[bool, bool]:
     if len(raw[: len(raw) - len(raw.lstrip())].replace("\t", "    ")) >= 2:
         return False, False  # indented: a list item or a quotation
     isolated = (i == 0 or not lines[i - 1].strip()) and (i + 1 >= len(lines) or not lines[i + 1].strip())
-    has_more = any(line.strip() for line in lines[i + 1 :])
-    if not isolated or not has_more:
+    if not isolated or i >= last_text:
         return False, False
     if text[-1] in ".,;:!" or "," in text or not re.search(r"[A-Za-z]", text):
         return False, False
@@ -337,8 +527,9 @@ def _plain_headings(lines: list[str]) -> tuple[str, list[_Heading]]:
     When in doubt a heading is top level: a flat path loses less than a wrong nesting.
     """
     found: list[_Heading] = []
+    last_text = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), -1)
     for i in range(len(lines)):
-        is_heading, numbered = _heading_shape(lines, i)
+        is_heading, numbered = _heading_shape(lines, i, last_text)
         if is_heading:
             found.append(_Heading(i, lines[i].strip(), numbered=numbered))
     title = ""

@@ -20,6 +20,7 @@ class Section:
     text: str
     start: int
     end: int
+    page: int | None = None  # 1-based page, for documents that have pages (PDF)
 
     @property
     def path(self) -> str:

@@ -268,7 +268,8 @@ def _parse_chunks(blob: bytes) -> list[Chunk]:
     chunks = []
     for line in _lines(blob):
         row = json.loads(line)
-        chunk = Chunk(**{k: row[k] for k in ("chunk_id", "source", "section", "text", "start", "end")})
+        chunk = Chunk(**{k: row[k] for k in ("chunk_id", "source", "section", "text", "start", "end")},
+                      page=row.get("page"))
         # The id is a hash of the passage's source, offsets and text: an edited passage no longer matches it.
         if chunk.chunk_id != make_chunk_id(chunk.source, chunk.start, chunk.end, chunk.text):
             raise ValueError(f"passage {chunk.chunk_id} was edited after it was indexed")
