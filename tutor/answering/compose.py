@@ -114,7 +114,12 @@ def _items_of(units: tuple[Unit, ...], i: int, as_member: bool = False) -> tuple
             first -= 1
         items = _run(units, parents, first, owner)
         before = items[0] - 1 if items else -1
-        head = owner if owner >= 0 else before if before >= 0 and _is_lead_in(units[before]) else items[0] if items else i
+        if owner >= 0:
+            head = owner
+        elif before >= 0 and _is_lead_in(units[before]):
+            head = before
+        else:
+            head = items[0] if items else i
     else:
         return None
     if len(items) < 2 or ((as_member or not _introduces(units, i)) and i not in items):
@@ -483,7 +488,7 @@ def assemble(pieces: list[Piece]) -> tuple[str, tuple[Citation, ...], tuple[Evid
             text=ev.chunk.text,
             quote=quote_span(ev, *spans[id(ev)]),
             score=round(ev.score, 4),
-            page=getattr(ev.chunk, "page", None),
+            page=ev.chunk.page,
         )
         for ev in order
     )
@@ -502,7 +507,7 @@ def also_retrieved(evidence: list[Evidence], used: tuple[Evidence, ...]) -> tupl
             text=ev.chunk.text,
             quote="",
             score=round(ev.score, 4),
-            page=getattr(ev.chunk, "page", None),
+            page=ev.chunk.page,
         )
         for n, ev in enumerate((ev for ev in evidence if ev.chunk.chunk_id not in quoted), start=1)
     )

@@ -195,7 +195,7 @@ class ExtractiveAnswerer:
         if unit < 0:  # spelled out in the passage's heading
             citation = Citation(1, ev.chunk.chunk_id, ev.chunk.source, ev.chunk.section, ev.chunk.text,
                                 ev.units[0].text if ev.units else "", round(ev.score, 4),
-                                getattr(ev.chunk, "page", None))
+                                ev.chunk.page)
             answer = f"{stands_for(acronym, words)} [1]"
             return Draft(answer, False, (citation,), form, (words,), also_retrieved(evidence, (ev,)))
         _, citations, used = assemble([Piece(ev, unit, unit, text)])

@@ -94,7 +94,9 @@ def subject(question: str) -> str | None:
     return None
 
 
-REVERSE_RE = re.compile(r"^(?:the\s+)?(?:other\s+way\s+a?round|vice\s+versa|reverse|opposite(?:\s+direction)?|converse(?:ly)?)$", re.I)
+REVERSE_RE = re.compile(
+    r"^(?:the\s+)?(?:other\s+way\s+a?round|vice\s+versa|reverse|opposite(?:\s+direction)?|converse(?:ly)?)$", re.I
+)
 
 
 def _reverse(base: str, embed: Embed | None) -> str | None:
@@ -163,7 +165,8 @@ def _swap_counterpart(base: str, rest: str, embed: Embed) -> str | None:
         return None
     vectors = embed([new] + [head[a:b] for a, b in spans])
     # A longer run that is nearly as similar is the fuller counterpart ("research focus areas").
-    similarity = vectors[1:] @ vectors[0] + np.array([LONGER_SPAN_BONUS * (len(head[a:b].split()) - 1) for a, b in spans])
+    longer = np.array([LONGER_SPAN_BONUS * (len(head[a:b].split()) - 1) for a, b in spans])
+    similarity = vectors[1:] @ vectors[0] + longer
     best = int(np.argmax(similarity))
     if similarity[best] < SWAP_SIMILARITY:
         return None

@@ -83,6 +83,9 @@ PARTS_RE = re.compile(
 )
 _AUX_S = r"(?:is|was|does|has|this|thus|its|as|us)\b"
 # "Which conferences ...", "What tools ...": a plural noun right after the wh-word asks for several.
+ASKING_RE = re.compile(
+    r"\b(?:what|why|how|who|whom|which|when|where)\b|^\s*(?:is|are|do|does|did|can|define|explain)\b", re.I
+)
 PLURAL_ASKED_RE = re.compile(rf"^\s*(?:what|which)\s+(?!{_AUX_S})([a-z-]{{2,}}[^s\W]s)\b", re.I)
 
 
@@ -92,7 +95,9 @@ SEVERAL_RE = re.compile(r"^\s*what\s+(?:are|were)\s+(?:the|some|its|their|all|tw
 
 # "a shared priority for researchers and companies", "what do both use": what they have in common, not
 # how they differ.
-SHARED_RE = re.compile(r"\b(?:shared?|both|common|in\s+common|alike|together|joint(?:ly)?|similar(?:ities|ity)?)\b", re.I)
+SHARED_RE = re.compile(
+    r"\b(?:shared?|both|common|in\s+common|alike|together|joint(?:ly)?|similar(?:ities|ity)?)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,7 @@ def split_parts(question: str) -> list[str]:
     pieces.append(text[start:].strip())
     # Each piece must be a question of its own: three words or more, asking something ("Along with X and Y,
     # what is …?" is one question with a given clause, not two).
-    asking = re.compile(r"\b(?:what|why|how|who|whom|which|when|where)\b|^\s*(?:is|are|do|does|did|can|define|explain)\b", re.I)
-    return pieces if all(len(p.split()) >= 3 and asking.search(p) for p in pieces) else [text]
+    return pieces if all(len(p.split()) >= 3 and ASKING_RE.search(p) for p in pieces) else [text]
 
 
 def _form_of_one(question: str) -> str:

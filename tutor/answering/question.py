@@ -63,7 +63,9 @@ BETWEEN_RE = re.compile(r"\bbetween\s+(?=\S)([^?]*?\S\s+and\s+\S[^?]*?)\s*\??\s*
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # "the second thing it does", "the very first step": the n-th item of a list of steps.
-ORDINAL_RE = re.compile(rf"\b(?:very\s+)?({'|'.join(_ORDINALS)})\s+(?:\w+\s+)?(?:step|stage|phase|item|point|thing)s?\b", re.I)
+ORDINAL_RE = re.compile(
+    rf"\b(?:very\s+)?({'|'.join(_ORDINALS)})\s+(?:\w+\s+)?(?:step|stage|phase|item|point|thing)s?\b", re.I
+)
 # One to three whole words (a word never ends inside a longer one, so a long token cannot be split
 # in many ways), none of them an auxiliary or article.
 _PHRASE = rf"((?:(?!{_AUX}\b|the\b|an?\b|of\b|for\b)[a-z][\w-]*(?![\w-])\s*){{1,3}}?)"
@@ -281,7 +283,9 @@ _NUMBER_WORDS = (
     r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 )
 NUMBER_RE = re.compile(rf"(?<![\w-])\d|\b(?:{_NUMBER_WORDS})\b", re.I)
-DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|\d+\s?(?:ms|s|h|min))\b", re.I)
+DURATION_RE = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|\d+\s?(?:ms|s|h|min))\b", re.I
+)
 # "Who built it?" - "academics": people named by what they are, not by name.
 PEOPLE_RE = re.compile(
     r"\b(?:academics|researchers|scientists|engineers|students|professors|developers|practitioners|people|"

@@ -361,7 +361,8 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     # Holding the kind of answer asked for helps choose among quotes, but is checked on its own above:
     # it is not evidence that the quote is about what is asked.
     kind = answer_type(question)
-    score = best.score - (TYPE_BONUS if kind == "duration" and has_answer_type(kind, quote_text(best), question) else 0.0)
+    typed = kind == "duration" and has_answer_type(kind, quote_text(best), question)
+    score = best.score - (TYPE_BONUS if typed else 0.0)
     return 0.5 * score + 0.5 * best.evidence.dense + 0.5 * coverage(question, text, weights)
 
 
