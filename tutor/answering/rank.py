@@ -97,7 +97,8 @@ def unknown_key_terms(question: str, weights: TermWeights | None) -> list[str]:
     out = []
     for m in KEY_TERM_RE.finditer(question):
         word = m.group(0)
-        if m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":", ";")):
+        before = question[: m.start()].rstrip()
+        if not re.search(r"\w", before) or before.endswith((".", "?", "!", ":", ";")):
             continue  # a capital that only opens a sentence names nothing
         found = terms(word)
         if found and not any(weights.knows(t) for t in found):
