@@ -34,7 +34,10 @@ def words(text: str) -> set[str]:
 def assert_only_from_the_material(answer) -> None:
     """An abstention, or an answer whose every word comes from the passages it cites."""
     if answer.abstained:
-        assert answer.text == ABSTAIN_TEXT and answer.citations == ()
+        # The refusal may name what the course never mentions, in the question's own words, and nothing else.
+        assert answer.text.startswith(ABSTAIN_TEXT) and answer.citations == ()
+        rest = answer.text[len(ABSTAIN_TEXT):].strip()
+        assert not rest or (rest.startswith("It never mentions ") and words(rest[18:]) <= words(answer.question))
         return
     said = words(re.sub(r"\[\d+\]", " ", answer.text))
     cited = set().union(*(words(c.text) for c in answer.citations))
@@ -101,7 +104,8 @@ def test_a_real_question_with_junk_in_it_is_answered(tutor, question):
 )
 def test_a_question_in_another_language_gets_a_sensible_abstention(tutor, question):
     answer = tutor.ask(question)
-    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == ()
+    assert answer.abstained
+    assert_only_from_the_material(answer)
 
 
 @pytest.mark.parametrize(

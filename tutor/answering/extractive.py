@@ -94,8 +94,9 @@ class ExtractiveAnswerer:
             return Draft(text, False, citations, "overview", (), also_retrieved(evidence, used))
         quotes, support = ranked_support(question, qvec, evidence, self.weights)
         if unknown := unknown_key_terms(question, self.weights):
-            names = ", ".join(dict.fromkeys(unknown))
-            return Draft(f"{ABSTAIN_TEXT} It never mentions {names}.", True, (), reading.form)
+            # Name what the course lacks only in reply to a question: an instruction's words are not echoed.
+            named = f" It never mentions {', '.join(dict.fromkeys(unknown))}." if question.rstrip().endswith("?") else ""
+            return Draft(f"{ABSTAIN_TEXT}{named}", True, (), reading.form)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)
         pieces = self.compose(question, reading.form, reading.parts, qvec, quotes, evidence)
