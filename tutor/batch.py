@@ -26,6 +26,7 @@ from pathlib import Path
 
 from tutor.errors import TutorError
 from tutor.models import Answer
+from tutor.validation import same_file
 
 BATCH_SIZE = 64  # questions per ask_many call, and per write: a kill loses at most one batch of work
 INPUT_SUFFIXES = (".txt", ".csv", ".jsonl", ".md", ".markdown")
@@ -418,7 +419,7 @@ def open_output(out: Path, rows: list[Row], *, resume: bool, force: bool, title:
 def run_batch(args, tutor=None) -> int:
     """`tutor batch`: answer INPUT into OUTPUT; 0 on success (errors counted), 1 with --strict and errors."""
     source, out = Path(args.input), Path(args.out)
-    if source.resolve() == out.resolve():
+    if same_file(source, out):
         raise TutorError("INPUT and --out are the same file: write the answers somewhere else.")
     rows = read_questions(source)
     writer, done = open_output(out, rows, resume=args.resume, force=args.force, title=source.name)
