@@ -106,8 +106,9 @@ def check_chat_address(host: str, port: int) -> None:
             probe.bind((address, 0))  # any free port: only the address is in question here
         except OSError as exc:
             if exc.errno == errno.EADDRNOTAVAIL:
+                named = host if address == host else f"{host} ({address})"
                 raise TutorError(
-                    f"--host {host} ({address}) is not an address of this machine, so the chat cannot listen "
+                    f"--host {named} is not an address of this machine, so the chat cannot listen "
                     "on it: use 127.0.0.1 (this machine only), 0.0.0.0 (every network) or one of this "
                     "machine's own addresses."
                 ) from exc
