@@ -8,6 +8,7 @@ and answers from the course material again. Rebuilding re-embeds only what it mu
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tutor.store as store_module
 from tutor import Tutor, TutorError
 from tutor.store import (
     CHUNK_VECTORS,
@@ -28,6 +30,7 @@ from tutor.store import (
     UNITS,
     check_index,
     corpus_fingerprint,
+    data_folder,
     file_sha256,
     load_index,
     open_index,
@@ -75,7 +78,7 @@ def assert_answers_model_drift(corpus: Path, index: Path) -> None:
 def resign(index: Path, name: str) -> None:
     """Update the manifest's checksum for `name`, as a careless tool editing the index would."""
     manifest = read_manifest(index)
-    manifest["checksums"][name] = file_sha256(index / name)
+    manifest["checksums"][name] = file_sha256(data_folder(index) / name)
     (index / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -97,9 +100,10 @@ def flip_last_byte(path: Path) -> None:
 
 
 def edit_drift_passage(index: Path) -> None:
-    text = (index / CHUNKS).read_text(encoding="utf-8")
+    path = data_folder(index) / CHUNKS
+    text = path.read_text(encoding="utf-8")
     assert DRIFT in text
-    (index / CHUNKS).write_text(text.replace("degrades", "improves"), encoding="utf-8")
+    path.write_text(text.replace("degrades", "improves"), encoding="utf-8")
 
 
 def edit_drift_passage_and_resign(index: Path) -> None:
@@ -109,10 +113,11 @@ def edit_drift_passage_and_resign(index: Path) -> None:
 
 # damage, what the reason must say, which texts must be embedded again
 DAMAGE = {
-    "truncated chunks.faiss": (lambda i: truncate(i / CHUNK_VECTORS), "chunks.faiss does not match", "passages"),
+    "truncated chunks.faiss": (
+        lambda i: truncate(data_folder(i) / CHUNK_VECTORS), "chunks.faiss does not match", "passages"),
     "corrupted byte in units.npy": (
-        lambda i: flip_last_byte(i / UNIT_VECTORS), "units.npy does not match", "sentences"),
-    "missing units.jsonl": (lambda i: (i / UNITS).unlink(), "units.jsonl is missing", "sentences"),
+        lambda i: flip_last_byte(data_folder(i) / UNIT_VECTORS), "units.npy does not match", "sentences"),
+    "missing units.jsonl": (lambda i: (data_folder(i) / UNITS).unlink(), "units.jsonl is missing", "sentences"),
     "chunks.jsonl edited": (edit_drift_passage, "chunks.jsonl does not match", "all"),
     "manifest gives another dimension": (
         lambda i: edit_manifest(i, dim=768), "the manifest says dimension 768", "all"),
@@ -142,9 +147,9 @@ def test_damaged_index_is_detected_and_rebuilt_with_a_warning(case, corpus_dir, 
 @pytest.mark.parametrize(
     "damage, reason",
     [
-        (lambda i: (i / CHUNK_VECTORS).unlink(), "chunks.faiss is missing"),
+        (lambda i: (data_folder(i) / CHUNK_VECTORS).unlink(), "chunks.faiss is missing"),
         (lambda i: (i / MANIFEST).unlink(), "manifest.json is missing"),
-        (lambda i: (i / UNIT_VECTORS).write_bytes(b""), "units.npy does not match"),
+        (lambda i: (data_folder(i) / UNIT_VECTORS).write_bytes(b""), "units.npy does not match"),
         (edit_drift_passage_and_resign, "edited after it was indexed"),
         (lambda i: edit_manifest(i, checksums={}), "chunks.jsonl does not match"),
         (lambda i: edit_manifest(i, embedding_model="all-mpnet-base-v2"), "embedding_model 'all-mpnet-base-v2'"),
@@ -166,22 +171,24 @@ def test_an_empty_index_folder_is_built_without_alarm(tmp_path):
 
 
 def test_a_passage_dropped_from_chunks_jsonl_is_detected_even_with_its_checksum_updated(index, corpus_dir):
-    lines = (index / CHUNKS).read_text(encoding="utf-8").splitlines(keepends=True)
-    (index / CHUNKS).write_text("".join(lines[:-1]), encoding="utf-8")
+    path = data_folder(index) / CHUNKS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]), encoding="utf-8")
     resign(index, CHUNKS)
     assert "passages" in check_index(index, corpus_fingerprint(corpus_dir))
 
 
 def test_unit_vectors_of_another_shape_are_rejected_even_with_their_checksum_updated(index, corpus_dir):
-    vectors = np.load(index / UNIT_VECTORS, allow_pickle=False)
-    np.save(index / UNIT_VECTORS, vectors[:-1])
+    path = data_folder(index) / UNIT_VECTORS
+    vectors = np.load(path, allow_pickle=False)
+    np.save(path, vectors[:-1])
     resign(index, UNIT_VECTORS)
     assert "units.npy has shape" in check_index(index, corpus_fingerprint(corpus_dir))
 
 
 @pytest.mark.parametrize("corpus_state", ["gone", "empty", "only a binary file"])
 def test_a_damaged_index_without_a_usable_corpus_stops_with_a_clear_error(corpus, index, corpus_state):
-    truncate(index / CHUNK_VECTORS)
+    truncate(data_folder(index) / CHUNK_VECTORS)
     shutil.rmtree(corpus)
     if corpus_state != "gone":
         corpus.mkdir()
@@ -198,49 +205,71 @@ def test_a_damaged_index_without_a_usable_corpus_stops_with_a_clear_error(corpus
         assert "notes.txt" in message and "binary" in message
 
 
-def test_a_build_that_crashes_half_way_is_not_trusted_and_leaves_no_litter(corpus, index, monkeypatch):
+def generations(index: Path) -> list[str]:
+    return sorted(p.name for p in index.glob("generation-*"))
+
+
+def test_a_full_disk_during_an_update_leaves_the_previous_index_answering(corpus, index, monkeypatch):
     extra = corpus / "extra.md"
     extra.write_text("# Extra\n\n## Zorblax Protocol\n\nThe zorblax protocol checks every batch twice.\n")
-    renames = {"n": 0}
-    real_replace = os.replace
+    manifest, before = (index / MANIFEST).read_bytes(), generations(index)
+    writes = {"n": 0}
+    real_write = store_module._write_file
 
-    def crash_on_second_file(src, dst):
-        renames["n"] += 1
-        if renames["n"] == 2:
-            raise OSError(28, "No space left on device (simulated)")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr("tutor.store.os.replace", crash_on_second_file)
-    with pytest.raises(TutorError, match="No space left"):
-        open_index(corpus, index)
-    monkeypatch.undo()
-    assert list(index.glob("*.tmp*")), "the crash should have left a temporary file behind"
-
-    # With the corpus as the old manifest describes it, the one file that was replaced gives the crash away.
-    extra.unlink()
-    assert "chunks.jsonl does not match" in check_index(index, corpus_fingerprint(corpus))
-    assert_answers_model_drift(corpus, index)
-    assert check_index(index, corpus_fingerprint(corpus)) is None
-    assert not list(index.glob("*.tmp*"))
-
-
-def test_a_build_killed_before_its_manifest_is_written_is_not_trusted(corpus, index, monkeypatch):
-    extra = corpus / "extra.md"
-    extra.write_text("# Extra\n\n## Zorblax Protocol\n\nThe zorblax protocol checks every batch twice.\n")
-    real_write = __import__("tutor.store", fromlist=["_write_atomic"])._write_atomic
-
-    def die_at_manifest(path, data):
-        if path.name == MANIFEST:
-            raise KeyboardInterrupt  # the user pressed Ctrl-C at the worst moment
+    def disk_full_at_second_file(path, data):
+        writes["n"] += 1
+        if writes["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device (simulated)")
         real_write(path, data)
 
-    monkeypatch.setattr("tutor.store._write_atomic", die_at_manifest)
+    monkeypatch.setattr("tutor.store._write_file", disk_full_at_second_file)
+    with pytest.raises(TutorError, match="No space left on device.*unchanged"):
+        open_index(corpus, index, keep_serving=False)  # what `tutor index` asks: the update must not pass silently
+    assert writes["n"] == 2
+    assert (index / MANIFEST).read_bytes() == manifest and generations(index) == before  # no half generation
+
+    # Asking questions meanwhile: the previous generation answers, and says it is behind.
+    writes["n"] = 0
+    tutor = Tutor.load(corpus, index, generator="extractive", device="cpu")
+    assert DRIFT in tutor.ask("What is model drift?").citations[0].quote
+    assert any("No space left" in w and "previous index" in w and "extra.md" in w for w in tutor.store.warnings)
+    monkeypatch.undo()
+
+    extra.unlink()
+    assert check_index(index, corpus_fingerprint(corpus)) is None  # untouched: nothing to rebuild
+    extra.write_text("# Extra\n\n## Zorblax Protocol\n\nThe zorblax protocol checks every batch twice.\n")
+    assert any(c.source == "corpus/extra.md" for c in open_index(corpus, index).chunks)
+    after = generations(index)
+    assert len(after) == 1 and after != before  # switched, and the previous generation is gone
+
+
+def test_a_build_killed_at_the_switch_leaves_the_previous_index_and_no_litter(corpus, index, monkeypatch):
+    extra = corpus / "extra.md"
+    extra.write_text("# Extra\n\n## Zorblax Protocol\n\nThe zorblax protocol checks every batch twice.\n")
+    manifest, before = (index / MANIFEST).read_bytes(), generations(index)
+    real_replace = os.replace
+
+    def die_at_switch(src, dst):
+        if Path(dst).name == MANIFEST:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C at the worst moment
+        real_replace(src, dst)
+
+    monkeypatch.setattr("tutor.store.os.replace", die_at_switch)
     with pytest.raises(KeyboardInterrupt):
         open_index(corpus, index)
     monkeypatch.undo()
+    assert (index / MANIFEST).read_bytes() == manifest and generations(index) == before
     extra.unlink()
-    problem = check_index(index, corpus_fingerprint(corpus))
-    assert problem and "does not match its checksum" in problem
+    assert check_index(index, corpus_fingerprint(corpus)) is None
+
+
+def test_a_generation_left_by_a_killed_build_is_removed_by_the_next_build(corpus, index):
+    (corpus / "extra.md").write_text("# Extra\n\n## Zorblax Protocol\n\nThe zorblax protocol checks batches.\n")
+    orphan = index / "generation-0123456789abcdef"  # as `kill -9` half-way through writing would leave it
+    orphan.mkdir()
+    (orphan / CHUNKS).write_text("{half a line")
+    open_index(corpus, index)
+    assert not orphan.exists() and len(generations(index)) == 1
 
 
 def test_corpus_changes_are_noticed_and_only_new_text_is_embedded(corpus, index, caplog):
@@ -306,11 +335,11 @@ def test_two_index_runs_at_once_both_succeed_and_leave_a_valid_index(corpus, ind
     assert sum("Embedding" in out for out, _ in results) == 1
     store = load_index(index, corpus_fingerprint(corpus))  # raises if anything is inconsistent
     assert any(c.source == "corpus/extra.md" for c in store.chunks)
-    assert not list(index.glob("*.tmp*"))
+    assert len(generations(index)) == 1
 
 
 def test_cli_ask_on_a_truncated_index_rebuilds_and_answers(corpus_dir, index):
-    truncate(index / CHUNK_VECTORS)
+    truncate(data_folder(index) / CHUNK_VECTORS)
     run = _tutor_cli("ask", "--json", "What is model drift?", "--corpus", str(corpus_dir), "--index", str(index))
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
@@ -321,7 +350,7 @@ def test_cli_ask_on_a_truncated_index_rebuilds_and_answers(corpus_dir, index):
 
 
 def test_cli_ask_on_a_truncated_index_without_its_corpus_stops_with_a_clear_message(tmp_path, index):
-    truncate(index / CHUNK_VECTORS)
+    truncate(data_folder(index) / CHUNK_VECTORS)
     missing = tmp_path / "no-such-corpus"
     run = _tutor_cli("ask", "--json", "What is model drift?", "--corpus", str(missing), "--index", str(index))
     out, err = run.communicate(timeout=120)

@@ -17,7 +17,15 @@ import pytest
 
 from tutor.cli import build_parser
 from tutor.ingest import read_document
-from tutor.store import MANIFEST, UNIT_VECTORS, check_index, corpus_fingerprint, file_sha256, open_index
+from tutor.store import (
+    MANIFEST,
+    UNIT_VECTORS,
+    check_index,
+    corpus_fingerprint,
+    data_folder,
+    file_sha256,
+    open_index,
+)
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tutor"
 UNSAFE_MODULES = {"pickle", "cPickle", "dill", "cloudpickle", "joblib", "shelve", "marshal"}
@@ -102,9 +110,10 @@ class _Trap:
 def test_an_index_file_crafted_to_run_code_is_refused_and_rebuilt(tmp_path, corpus_dir, index_dir):
     index = Path(shutil.copytree(index_dir, tmp_path / "index"))
     marker = tmp_path / "code-ran"
-    np.save(index / UNIT_VECTORS, np.array([_Trap(marker)], dtype=object), allow_pickle=True)
+    vectors = data_folder(index) / UNIT_VECTORS
+    np.save(vectors, np.array([_Trap(marker)], dtype=object), allow_pickle=True)
     manifest = json.loads((index / MANIFEST).read_text(encoding="utf-8"))
-    manifest["checksums"][UNIT_VECTORS] = file_sha256(index / UNIT_VECTORS)  # as a forger would
+    manifest["checksums"][UNIT_VECTORS] = file_sha256(vectors)  # as a forger would
     (index / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
     assert "cannot be read" in check_index(index, corpus_fingerprint(corpus_dir))

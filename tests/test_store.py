@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 
-from tutor.store import MANIFEST, check_index, corpus_fingerprint, open_index
+from tutor.store import MANIFEST, check_index, corpus_fingerprint, data_folder, open_index
 
 
 def copy(tmp_path, corpus_dir, index_dir):
@@ -58,8 +58,9 @@ def test_an_index_from_another_model_is_not_trusted(tmp_path, corpus_dir, index_
 
 def test_a_damaged_index_file_is_detected_and_rebuilt(tmp_path, corpus_dir, index_dir):
     corpus, index = copy(tmp_path, corpus_dir, index_dir)
-    data = (index / "chunks.faiss").read_bytes()
-    (index / "chunks.faiss").write_bytes(data[: len(data) // 2])
+    path = data_folder(index) / "chunks.faiss"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
     assert "checksum" in check_index(index, corpus_fingerprint(corpus))
     store = open_index(corpus, index)
     assert store.rebuilt and store.chunk_index.ntotal == len(store.chunks)

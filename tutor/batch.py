@@ -29,6 +29,7 @@ from tutor.errors import TutorError
 from tutor.exam import Exam, Row, read_exam, read_questions  # noqa: F401  (read_questions: the module's API)
 from tutor.models import Answer, Citation
 from tutor.sheets import KINDS, Sheet, cited, render
+from tutor.validation import same_file
 
 BATCH_SIZE = 64  # questions per ask_many call, and per write: a kill loses at most one batch of work
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".md", ".html")
@@ -370,7 +371,7 @@ def open_output(out: Path, rows: list[Row], *, resume: bool, force: bool, kind: 
 def run_batch(args, tutor=None) -> int:
     """`tutor batch`: answer INPUT into OUTPUT; 0 on success (errors counted), 1 with --strict and errors."""
     source, out = Path(args.input), Path(args.out)
-    if source.resolve() == out.resolve():
+    if same_file(source, out):
         raise TutorError("INPUT and --out are the same file: write the answers somewhere else.")
     exam = read_exam(source)
     rows, kind = exam.rows, getattr(args, "sheet", None) or "key"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tutor.errors import TutorError
 from tutor.loading import load_from_args
+from tutor.validation import check_chat_address, printable
 
 EPILOG = """examples:
   tutor ask "What is model drift?"
@@ -137,6 +138,7 @@ def _utf8(stream) -> bool:
 
 
 def format_answer(answer) -> str:
+    """The answer and its sources for a terminal: a file name or passage cannot send it escape sequences."""
     lines = [answer.text, ""]
     if answer.citations:
         lines.append("Sources:")
@@ -144,7 +146,7 @@ def format_answer(answer) -> str:
             lines.append(f"  [{c.rank}] {c.section or c.source}  ({c.source}, score {c.score:.3f})")
             if c.quote:
                 lines.append(f"      “{c.quote}”")
-    return "\n".join(lines).rstrip()
+    return printable("\n".join(lines).rstrip())
 
 
 def cmd_index(args) -> int:
@@ -155,10 +157,11 @@ def cmd_index(args) -> int:
     index = Path(args.index) if args.index else config.default_index_dir()
     from tutor.embeddings import resolve_device
 
+    # keep_serving=False: an update that cannot be written is this command's failure, not a warning.
     store = open_index(corpus, index, rebuild=args.rebuild, device=resolve_device(args.device or "auto"),
-                       progress=True)
+                       progress=True, keep_serving=False)
     for warning in store.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     state = "built" if store.rebuilt else "up to date"
     print(f"Index {state}: {len(store.chunks)} passages, {len(store.units)} quotable sentences, in {index}")
     return 0
@@ -262,7 +265,15 @@ def cmd_batch(args) -> int:
 def cmd_chat(args) -> int:
     from tutor.ui import serve
 
+    check_chat_address(args.host, args.port)  # before loading anything: a typo fails at once
     return serve(args)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines name course files: their names must not reach the terminal as escape sequences."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
 
 COMMANDS = {"ask": cmd_ask, "index": cmd_index, "eval": cmd_eval, "batch": cmd_batch, "chat": cmd_chat,
@@ -278,13 +289,13 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         return COMMANDS[args.command](args)
     except TutorError as exc:
-        print(f"tutor: error: {exc}", file=sys.stderr)
+        print(f"tutor: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tutor: interrupted", file=sys.stderr)

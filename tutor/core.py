@@ -28,6 +28,14 @@ from tutor.ingest import course_title
 from tutor.models import PATH_SEP, Answer
 from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
+from tutor.validation import (
+    check_folder_argument,
+    check_history,
+    check_ids,
+    check_optional_top_k,
+    check_questions,
+    check_top_k,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +121,12 @@ class Tutor:
         `generator`: "auto" (a local seq2seq model if there is one, else extractive), "extractive",
         or a seq2seq checkpoint folder / model id. `device`: "auto", "cpu" or "cuda".
         """
+        corpus_dir = check_folder_argument(corpus_dir, "corpus_dir")
+        index_dir = check_folder_argument(index_dir, "index_dir")
+        top_k = check_top_k(top_k)
         corpus = Path(corpus_dir) if corpus_dir else config.default_corpus_dir()
         index = Path(index_dir) if index_dir else config.default_index_dir()
         device = resolve_device(device or config.default_device())
-        if top_k < 1:
-            raise TutorError("top-k must be at least 1.")
         store = open_index(corpus, index, rebuild=rebuild, device=device, progress=progress)
         for warning in store.warnings:
             log.warning("%s", warning)
@@ -146,6 +155,7 @@ class Tutor:
 
     def ask(self, question: str, history: Sequence | None = None, *, top_k: int | None = None) -> Answer:
         """Answer one question; `history` is the conversation so far (for follow-ups like "And in industry?")."""
+        history, top_k = check_history(history), check_optional_top_k(top_k)
         text = clean_question(question)
         if is_smalltalk(text):
             return self._smalltalk(text)
@@ -155,7 +165,8 @@ class Tutor:
         self, questions: Sequence[str], *, top_k: int | None = None, ids: Sequence[str | None] | None = None
     ) -> list[Answer]:
         """Answer many questions in one batched pass. An invalid question gets an Answer with `error` set."""
-        ids = list(ids) if ids is not None else [None] * len(questions)
+        questions = check_questions(questions)
+        ids, top_k = check_ids(ids, len(questions)), check_optional_top_k(top_k)
         results: list[Answer | None] = [None] * len(questions)
         valid: list[tuple[int, str]] = []
         for i, q in enumerate(questions):
@@ -180,6 +191,7 @@ class Tutor:
         self, question: str, history: Sequence | None = None, *, top_k: int | None = None
     ) -> Iterator[str | Answer]:
         """Yield the answer text as it grows (each item the whole text so far), then the final Answer."""
+        history, top_k = check_history(history), check_optional_top_k(top_k)
         started = time.perf_counter()
         text = clean_question(question)
         if is_smalltalk(text):

@@ -4,9 +4,13 @@ The manifest records what the index was built from (each corpus file's hash, the
 and its dimension, the chunker version) and a checksum of every index file. `open_index` trusts
 an index only when all of that matches, the bytes it reads match their checksums, and the files
 agree with each other; otherwise it rebuilds (with a logged warning when something was damaged),
-re-embedding only texts whose vectors are not in an intact file of the previous index. Files are
-written to temporary names and renamed, manifest last, under a file lock, so an interrupted or
-concurrent build never leaves an index that a later run would trust.
+re-embedding only texts whose vectors are not in an intact file of the previous index.
+
+Layout: `manifest.json` names the generation folder (`generation-<random>/`) that holds the data
+files. A build writes a whole new generation, then switches to it by renaming its manifest over the
+old one: a build that fails or is killed, for a full disk or anything else, leaves the previous
+generation answering, untouched. Builds run under a file lock. The index writes only in a folder
+that is new, empty or already an index, and deletes only names it creates there.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +36,7 @@ from tutor.models import PATH_SEP, Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the data files live in the generation folder the manifest names
 # Bump when what is embedded for a passage or unit changes (passage_text, unit_texts).
 EMBEDDING_TEXT_VERSION = 4
 MANIFEST = "manifest.json"
@@ -39,7 +44,20 @@ CHUNKS = "chunks.jsonl"
 CHUNK_VECTORS = "chunks.faiss"
 UNITS = "units.jsonl"
 UNIT_VECTORS = "units.npy"
-DATA_FILES = (CHUNKS, CHUNK_VECTORS, UNITS, UNIT_VECTORS)
+DOCUMENTS = "documents.json"  # each document's title, and the warnings about course files
+DATA_FILES = (CHUNKS, CHUNK_VECTORS, UNITS, UNIT_VECTORS, DOCUMENTS)
+# The folder is ours: written when the index first claims a folder.
+MARKER = ".tutor-index"
+MARKER_TEXT = ("This folder holds a tutor index. tutor replaces and removes the files it wrote here "
+               "(manifest.json, generation-*/); it leaves anything else alone.\n")
+LOCK = ".tutor-index.lock"
+GENERATION_RE = re.compile(r"^generation-[0-9a-f]{16}$")
+# Version 1 kept its data files beside the manifest and wrote them as NAME.tmpPID first.
+LEGACY_FILES = (CHUNKS, CHUNK_VECTORS, UNITS, UNIT_VECTORS)
+LEGACY_TEMPORARY_RE = re.compile(r"^(?:chunks\.jsonl|chunks\.faiss|units\.jsonl|units\.npy|manifest\.json)\.tmp\d+$")
+# Names that the tutor creates in an index folder before or without an index in it, and files that
+# do not make a folder anyone's (the project's own index/ holds a .gitkeep). None is ever removed.
+OWN_NAMES = frozenset({MARKER, LOCK, ".lock", "ct2", ".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 @dataclass
@@ -126,6 +144,10 @@ class Outdated(IndexProblem):
 MISSING = "there is no index yet"
 
 
+class IndexWriteError(TutorError):
+    """The index could not be written (a full disk, no permission); the previous generation is untouched."""
+
+
 def open_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -133,23 +155,61 @@ def open_index(
     rebuild: bool = False,
     device: str = "cpu",
     progress: bool = False,
+    keep_serving: bool = True,
 ) -> Store:
-    """Load the index for `corpus_dir`, building or refreshing it first when it is missing, stale or damaged."""
+    """Load the index for `corpus_dir`, building or refreshing it first when it is missing, stale or damaged.
+
+    When only an update is due and it cannot be written (a full disk), `keep_serving` answers from the
+    previous index, with a warning in `Store.warnings`, instead of failing.
+    """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    check_index_location(corpus_dir, index_dir)
     if not corpus_dir.is_dir():
         raise TutorError(f"Corpus folder not found: {corpus_dir}. Point --corpus (or TUTOR_CORPUS) at a folder.")
     fingerprint = corpus_fingerprint(corpus_dir)
+    outdated = None
     if not rebuild:
         try:
-            return load_index(index_dir, fingerprint)
+            return _load_current(index_dir, fingerprint)
         except Outdated as change:
+            outdated = change
             log.info("Updating the index in %s: %s%s.", index_dir, change, change.details)
         except IndexProblem as problem:
             if str(problem) != MISSING:
                 log.warning(
                     "The index in %s cannot be used (%s); rebuilding it from %s.", index_dir, problem, corpus_dir
                 )
-    return build_index(corpus_dir, index_dir, device=device, progress=progress, fresh=rebuild)
+    try:
+        return build_index(corpus_dir, index_dir, device=device, progress=progress, fresh=rebuild)
+    except IndexWriteError as failure:
+        if outdated is None or not keep_serving:
+            raise
+        try:
+            store = load_index(index_dir)  # intact, only behind the course folder
+        except IndexProblem:
+            raise failure from None
+        store.warnings.append(f"{failure} Answering from the previous index meanwhile ({outdated}{outdated.details}).")
+        return store
+
+
+def _load_current(index_dir: Path, fingerprint: dict[str, str]) -> Store:
+    """`load_index`, read again once if a concurrent build switched generations while it was reading."""
+    before = _manifest_bytes(index_dir)
+    try:
+        return load_index(index_dir, fingerprint)
+    except Outdated:
+        raise
+    except IndexProblem:
+        if _manifest_bytes(index_dir) == before:
+            raise
+    return load_index(index_dir, fingerprint)
+
+
+def _manifest_bytes(index_dir: Path) -> bytes | None:
+    try:
+        return (Path(index_dir) / MANIFEST).read_bytes()
+    except OSError:
+        return None
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -169,6 +229,22 @@ def check_index(index_dir: Path, fingerprint: dict[str, str] | None) -> str | No
     return None
 
 
+def data_folder(index_dir: Path) -> Path:
+    """The folder of the generation that `index_dir`'s manifest names (IndexProblem if it names none)."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexProblem("its manifest is unreadable")
+    return _generation_folder(Path(index_dir), manifest)
+
+
+def _generation_folder(index_dir: Path, manifest: dict) -> Path:
+    name = manifest.get("generation")
+    # Only a name of our own pattern: a manifest must not point the loader (or the clean-up) anywhere else.
+    if not isinstance(name, str) or not GENERATION_RE.match(name):
+        raise IndexProblem(f"its manifest names no valid generation folder ({name!r})")
+    return index_dir / name
+
+
 def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> Store:
     """The index in `index_dir`, or IndexProblem saying why it cannot be trusted.
 
@@ -178,7 +254,7 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
     """
     index_dir = Path(index_dir)
     if not (index_dir / MANIFEST).exists():
-        if any((index_dir / name).exists() for name in DATA_FILES):
+        if _generations(index_dir) or any((index_dir / name).exists() for name in LEGACY_FILES):
             raise IndexProblem(f"{MANIFEST} is missing (a build was interrupted, or it was deleted)")
         raise IndexProblem(MISSING)
     manifest = read_manifest(index_dir)
@@ -200,10 +276,11 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
     dim = manifest.get("dim")
     if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
         raise IndexProblem(f"its manifest gives no valid dimension ({dim!r})")
-    data = {name: _verified_bytes(index_dir, manifest, name) for name in DATA_FILES}
+    folder = _generation_folder(index_dir, manifest)
+    data = {name: _verified_bytes(folder, manifest, name) for name in DATA_FILES}
     for name, blob in data.items():
         if blob is None:
-            raise IndexProblem(f"{name} is missing" if not (index_dir / name).exists() else
+            raise IndexProblem(f"{name} is missing" if not (folder / name).exists() else
                                f"{name} does not match its checksum (damaged or partly written)")
     try:
         chunks = _parse_chunks(data[CHUNKS])
@@ -212,7 +289,8 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         units = [Unit(str(r["text"]), str(r["context"]), r.get("item") is True) for r in unit_rows]
         unit_chunk = np.array([r["chunk"] for r in unit_rows], dtype=np.int64)
         unit_vectors = _parse_npy(data[UNIT_VECTORS])
-    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        titles, warnings = _parse_documents(data[DOCUMENTS])
+    except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise IndexProblem(f"its files cannot be read ({exc})") from exc
     if index.ntotal != len(chunks) or index.d != dim:
         raise IndexProblem(
@@ -229,9 +307,9 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         units=units,
         unit_chunk=unit_chunk,
         unit_vectors=unit_vectors,
-        titles=[str(t) for t in manifest.get("titles", [])],
+        titles=titles,
         dim=dim,
-        warnings=[str(w) for w in manifest.get("warnings", [])],
+        warnings=warnings,
     )
 
 
@@ -248,11 +326,11 @@ def _corpus_changes(manifest: dict, fingerprint: dict[str, str]) -> str:
     return "; ".join(parts) or "no files"
 
 
-def _verified_bytes(index_dir: Path, manifest: dict, name: str) -> bytes | None:
+def _verified_bytes(folder: Path, manifest: dict, name: str) -> bytes | None:
     """The file's bytes if they match the manifest's checksum, else None."""
     checksums = manifest.get("checksums")
     try:
-        blob = (index_dir / name).read_bytes()
+        blob = (folder / name).read_bytes()
     except OSError:
         return None
     if not isinstance(checksums, dict) or checksums.get(name) != hashlib.sha256(blob).hexdigest():
@@ -277,6 +355,14 @@ def _parse_chunks(blob: bytes) -> list[Chunk]:
     return chunks
 
 
+def _parse_documents(blob: bytes) -> tuple[list[str], list[str]]:
+    documents = json.loads(blob.decode("utf-8"))
+    lists = [documents.get(key) if isinstance(documents, dict) else None for key in ("titles", "warnings")]
+    if not all(isinstance(items, list) and all(isinstance(i, str) for i in items) for items in lists):
+        raise ValueError(f"{DOCUMENTS} must hold lists of strings under 'titles' and 'warnings'")
+    return lists[0], lists[1]
+
+
 def _parse_faiss(blob: bytes):
     import faiss
 
@@ -286,6 +372,98 @@ def _parse_faiss(blob: bytes):
 def _parse_npy(blob: bytes) -> np.ndarray:
     # allow_pickle=False: an index folder is data, and data must never run code when loaded.
     return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def check_index_location(corpus_dir: Path, index_dir: Path) -> None:
+    """TutorError if the index folder is the course folder, or one of them lies inside the other."""
+    corpus, index = Path(corpus_dir).resolve(), Path(index_dir).resolve()
+    if index == corpus or corpus in index.parents:
+        raise TutorError(
+            f"The index folder {index_dir} is {'the course folder' if index == corpus else 'inside the course folder'} "
+            f"{corpus_dir}: the index needs a folder of its own. Use --index (or TUTOR_INDEX) with a folder "
+            "outside the course folder."
+        )
+    if index in corpus.parents:
+        raise TutorError(
+            f"The course folder {corpus_dir} is inside the index folder {index_dir}: the index needs a folder "
+            "of its own. Use --index (or TUTOR_INDEX) with a folder outside the course folder."
+        )
+
+
+def claim_folder(index_dir: Path) -> None:
+    """Make `index_dir` the index's own: create it, or accept it if it is empty or already an index.
+
+    TutorError for a folder that holds anything else: the index replaces and removes files in its
+    folder, and must never do so among a user's files."""
+    index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise TutorError(f"Cannot write the index in {index_dir}: it is a file, not a folder. Use --index DIR.")
+    try:
+        names = sorted(p.name for p in index_dir.iterdir()) if index_dir.is_dir() else []
+        if names and not _holds_an_index(index_dir, names):
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            raise TutorError(
+                f"{index_dir} holds files that are not a tutor index ({shown}). The index needs a folder of its "
+                "own: use --index (or TUTOR_INDEX) with a new or empty folder."
+            )
+        index_dir.mkdir(parents=True, exist_ok=True)
+        if MARKER not in names:
+            (index_dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    except OSError as exc:
+        raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
+
+
+def _holds_an_index(index_dir: Path, names: list[str]) -> bool:
+    if MARKER in names or set(names) <= OWN_NAMES:
+        return True
+    # An index written before the marker existed (format 1): its vector files, or its manifest.
+    if CHUNK_VECTORS in names or UNIT_VECTORS in names:
+        return True
+    manifest = read_manifest(index_dir) if MANIFEST in names else None
+    return manifest is not None and "embedding_model" in manifest and "checksums" in manifest
+
+
+def _generations(index_dir: Path) -> list[Path]:
+    try:
+        return [p for p in Path(index_dir).iterdir() if GENERATION_RE.match(p.name) and p.is_dir()]
+    except OSError:
+        return []
+
+
+def _remove_generation(folder: Path) -> None:
+    """Delete a generation folder: only the files a build writes there, then the folder if that empties it."""
+    for name in (*DATA_FILES, MANIFEST):
+        try:
+            (folder / name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _remove_leftovers(index_dir: Path, *, switched: bool) -> None:
+    """Generations the manifest does not name: those a killed build left, and (once the manifest has
+    `switched` to a new one) the previous one, with a format-1 index's files. Only under the lock."""
+    manifest = read_manifest(index_dir) or {}
+    current = manifest.get("generation")
+    for folder in _generations(index_dir):
+        if folder.name != current:
+            _remove_generation(folder)
+    if not switched:
+        return
+    for path in index_dir.iterdir():
+        if path.name in LEGACY_FILES or LEGACY_TEMPORARY_RE.match(path.name):
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 # --------------------------------------------------------------------------- building
@@ -299,43 +477,38 @@ def build_index(
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    asked_at = time.time()
+    check_index_location(corpus_dir, index_dir)
+    claim_folder(index_dir)
+    asked = _manifest_bytes(index_dir)
     try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(index_dir / ".lock"))
+        lock = FileLock(str(index_dir / LOCK))
         lock.acquire(timeout=600)
     except Timeout as exc:
         raise TutorError(f"Another process has been building the index in {index_dir} for 10 minutes.") from exc
     except OSError as exc:
         raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
     try:
-        # Someone else may have finished the same build while we waited for the lock (for a fresh
-        # build: a fresh one that finished after we asked).
+        # Someone else may have finished the same build while we waited for the lock. For a fresh build,
+        # only a fresh one that switched generations after we asked will do: what the manifest says
+        # about itself (a date, a flag) is not trusted on its own.
         try:
-            store = load_index(index_dir, corpus_fingerprint(corpus_dir))
-            manifest = read_manifest(index_dir) or {}
             if not fresh:
-                return store
-            if manifest.get("fresh") is True and float(manifest.get("built_unix", 0)) >= asked_at:
+                return load_index(index_dir, corpus_fingerprint(corpus_dir))
+            if _manifest_bytes(index_dir) != asked and (read_manifest(index_dir) or {}).get("fresh") is True:
+                store = load_index(index_dir, corpus_fingerprint(corpus_dir))
                 store.rebuilt = True
                 return store
-        except (IndexProblem, TypeError, ValueError):
+        except IndexProblem:
             pass
-        _remove_stale_temporaries(index_dir)
+        _remove_leftovers(index_dir, switched=False)
         return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
     except OSError as exc:
-        raise TutorError(f"Cannot write the index in {index_dir} ({exc.strerror or exc}). Use --index DIR.") from exc
+        raise IndexWriteError(
+            f"Cannot write the index in {index_dir} ({exc.strerror or exc}); the index there is unchanged. "
+            "Free some space, or use --index DIR."
+        ) from exc
     finally:
         lock.release()
-
-
-def _remove_stale_temporaries(index_dir: Path) -> None:
-    """Temporary files left by a build that was killed: every write happens under the lock we now hold."""
-    for path in index_dir.glob("*.tmp*"):
-        try:
-            path.unlink()
-        except OSError:
-            pass
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store:
@@ -393,19 +566,18 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unit_rows).encode("utf-8"),
         CHUNK_VECTORS: faiss.serialize_index(index).tobytes(),
         UNIT_VECTORS: _npy_bytes(unit_vectors),
+        DOCUMENTS: (json.dumps({"titles": titles, "warnings": warnings}, indent=2, ensure_ascii=False) + "\n")
+        .encode("utf-8"),
     }
-    # Data first, manifest last: until the new manifest lands, the old one's checksums reject the new files.
-    for name, blob in files.items():
-        _write_atomic(index_dir / name, blob)
+    generation = f"generation-{secrets.token_hex(8)}"
     manifest = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
         "embedding_text_version": EMBEDDING_TEXT_VERSION,
         "embedding_model": EMBEDDING_MODEL_NAME,
         "dim": dim,
+        "generation": generation,
         "corpus": fingerprint,
-        "titles": titles,
-        "warnings": warnings,
         "chunks": len(chunks),
         "units": len(unit_rows),
         "embedded_texts": len(missing),
@@ -415,7 +587,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         "build_seconds": round(time.perf_counter() - started, 2),
         "built_unix": time.time(),
     }
-    _write_atomic(index_dir / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    _write_generation(index_dir, generation, files, manifest)
+    _remove_leftovers(index_dir, switched=True)
     log.info("Indexed %d passages (%d newly embedded texts) in %s", len(chunks), len(missing), index_dir)
     try:
         store = load_index(index_dir, fingerprint)
@@ -456,7 +629,13 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
         # recipe's texts would be filed under the wrong keys.
         return {}
     dim = manifest.get("dim")
-    blob = _verified_bytes(index_dir, manifest, CHUNKS)
+    try:
+        folder = _generation_folder(index_dir, manifest)
+    except IndexProblem:
+        if manifest.get("format_version") != 1:
+            return {}
+        folder = index_dir  # format 1 kept its files beside the manifest
+    blob = _verified_bytes(folder, manifest, CHUNKS)
     if blob is None or not isinstance(dim, int):
         return {}
     try:
@@ -464,7 +643,7 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
     except (ValueError, TypeError, KeyError):
         return {}
     cache: dict[str, np.ndarray] = {}
-    blob = _verified_bytes(index_dir, manifest, CHUNK_VECTORS)
+    blob = _verified_bytes(folder, manifest, CHUNK_VECTORS)
     if blob is not None:
         try:
             index = _parse_faiss(blob)
@@ -473,8 +652,8 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
                 cache.update({_text_key(passage_text(c)): v for c, v in zip(chunks, vectors)})
         except (RuntimeError, ValueError):
             pass
-    rows_blob = _verified_bytes(index_dir, manifest, UNITS)
-    vectors_blob = _verified_bytes(index_dir, manifest, UNIT_VECTORS)
+    rows_blob = _verified_bytes(folder, manifest, UNITS)
+    vectors_blob = _verified_bytes(folder, manifest, UNIT_VECTORS)
     if rows_blob is not None and vectors_blob is not None:
         try:
             rows = [json.loads(line) for line in _lines(rows_blob)]
@@ -499,11 +678,41 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name, flush to disk, then rename: readers see the old file or the new, never half."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+def _write_generation(index_dir: Path, generation: str, files: dict[str, bytes], manifest: dict) -> None:
+    """Write a new generation's files into its own folder, then switch to it in one step: its manifest,
+    written there last, is renamed over the index's manifest. Until that rename, readers see the previous
+    generation, whole; if anything fails first, the new folder is removed and the previous one stays."""
+    folder = index_dir / generation
+    try:
+        folder.mkdir()
+        for name, blob in files.items():
+            _write_file(folder / name, blob)
+        _write_file(folder / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        _sync_folder(folder)
+        os.replace(folder / MANIFEST, index_dir / MANIFEST)
+    except BaseException:
+        _remove_generation(folder)
+        raise
+    _sync_folder(index_dir)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write and flush to disk (a new file in a new generation: no reader looks at it yet)."""
+    with open(path, "xb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (new names, a rename) to disk, where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -95,7 +95,8 @@ class ExtractiveAnswerer:
         quotes, support = ranked_support(question, qvec, evidence, self.weights)
         if unknown := unknown_key_terms(question, self.weights):
             # Name what the course lacks only in reply to a question: an instruction's words are not echoed.
-            named = f" It never mentions {', '.join(dict.fromkeys(unknown))}." if question.rstrip().endswith("?") else ""
+            asks = question.rstrip().endswith("?")
+            named = f" It never mentions {', '.join(dict.fromkeys(unknown))}." if asks else ""
             return Draft(f"{ABSTAIN_TEXT}{named}", True, (), reading.form)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)

@@ -58,8 +58,14 @@ AFTER_RE = re.compile(
     re.I,
 )
 BEFORE_RE = re.compile(r"\b(?:before(?:hand)?|precedes?|preceding|prior to|previous(?:ly)?)\b", re.I)
-# "Which step comes between mixing and shaping?": the two steps the answer sits between.
-BETWEEN_RE = re.compile(r"\bbetween\s+(?=\S)([^?]*?\S\s+and\s+\S[^?]*?)\s*\??\s*$", re.I)
+# "Which step comes between mixing and shaping?": the two steps the answer sits between. Linear on any
+# input: a match starts only at the beginning or after a "?", goes to the first "between" after it, and
+# from there no two quantifiers can share a character, so nothing is tried twice.
+BETWEEN_RE = re.compile(
+    r"(?:^|\?)(?:[^?b]|(?!\bbetween\s)b)*\bbetween\s+(?=[^?\s](?:[^?]*\S)?\s+and\s+[^?\s])"
+    r"([^?\s]+(?:\s+[^?\s]+)*)\s*(?:\?\s*)?$",
+    re.I,
+)
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # "the second thing it does", "the very first step": the n-th item of a list of steps.
