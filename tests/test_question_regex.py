@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.question import BETWEEN_RE, parse
+from tutor.answering.question import BETWEEN_RE, parse
 
 try:
     from re import _parser as sre_parse  # Python 3.11+
