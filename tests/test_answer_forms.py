@@ -224,3 +224,18 @@ def test_a_follow_up_carries_the_question_as_understood(garden):
     assert answer.interpreted_as and "sandy" in answer.interpreted_as.lower()
     assert "quickly" in answer.text
     assert garden.ask("What is mulch?", history=[first]).interpreted_as is None
+
+
+def test_no_answer_ends_on_a_lead_in_without_its_items(tutor):
+    """Over every question of two sets: a line ending in a colon is always followed by the items it leads to."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "eval"
+    questions = [json.loads(line)["question"] for name in ("questions", "forms")
+                 for line in (root / name / "questions.jsonl").open(encoding="utf-8")]
+    for answer in tutor.ask_many(questions):
+        lines = [MARKER_RE.sub("", line).strip() for line in answer.text.split("\n")]
+        for n, line in enumerate(lines):
+            if line.endswith(":"):
+                assert n + 1 < len(lines) and lines[n + 1].startswith(("- ", "1. ")), (answer.question, answer.text)

@@ -211,7 +211,9 @@ def single(quote: Quote, scores: dict | None = None) -> Piece:
     if scores is not None and i + 1 < len(units) and not unit.item and not unit.context:
         nxt = units[i + 1]
         same_paragraph = f"{unit.text} {nxt.text}" in ev.chunk.text
-        if same_paragraph and not nxt.item and scores.get((id(ev), i + 1), 0.0) >= FOLLOW_RATIO * quote.score:
+        # A lead-in ("Companies aim to:") never joins as the next sentence: it would end the answer on a colon.
+        follows = scores.get((id(ev), i + 1), 0.0) >= FOLLOW_RATIO * quote.score
+        if same_paragraph and not nxt.item and not _introduces(units, i + 1) and follows:
             return Piece(ev, i, i + 1, f"{unit.text} {nxt.text}")
     return Piece(ev, i, i, unit.text)
 
@@ -366,7 +368,7 @@ def comparison_pieces(question: str, quotes: list[Quote]) -> list[Piece] | None:
         return [single(best)]  # the best unit compares the sides itself
     # Each side's candidates: units that speak of it and of no other side ("The relationship between
     # academia and industry …" speaks of both and is neither side's answer).
-    own = [[q for q in top if _mentions(side, q.evidence, q.unit)
+    own = [[q for q in top if _mentions(side, q.evidence, q.unit) and not dangles(q)
             and not any(_mentions(other, q.evidence, q.unit) for other in wanted if other is not side)]
            for side in wanted]
     if not all(own):
@@ -405,6 +407,11 @@ def _field(quote: Quote) -> Piece | None:
     return Piece(ev, i, hi, text) if hi > i and len(text) <= MAX_FIELD_CHARS else None
 
 
+def dangles(quote: Quote) -> bool:
+    """A lead-in whose items cannot be brought along ("Let's see how …:"): it says nothing by itself."""
+    return single(quote).text.rstrip().endswith(":")
+
+
 def _row_has_sides(quote: Quote, wanted: list[frozenset[str]]) -> bool:
     ev = quote.evidence
     lo, hi, _ = _row_text(ev.units, quote.unit)
@@ -433,7 +440,7 @@ def explanation_pieces(quotes: list[Quote], limit: int = MAX_EXPLAIN_UNITS) -> l
         pick = max(candidates, key=mmr)
         candidates.remove(pick)
         sim = max(float(v @ pick.evidence.unit_vectors[pick.unit]) for v in vectors)
-        if (id(pick.evidence), pick.unit) in covered or sim >= REDUNDANT:
+        if (id(pick.evidence), pick.unit) in covered or sim >= REDUNDANT or dangles(pick):
             continue
         piece = single(pick, scores)
         span = {(id(piece.evidence), j) for j in range(piece.lo, piece.hi + 1)}

@@ -18,6 +18,7 @@ from tutor.answering.compose import (
     also_retrieved,
     assemble,
     comparison_pieces,
+    dangles,
     explanation_pieces,
     highlights,
     list_pieces,
@@ -46,6 +47,7 @@ ABSTAIN_TEXT = "The course material does not cover this question."
 NEARBY_MIN_SUPPORT = 0.25  # below this the nearest sentence is not worth showing beside a refusal
 NEARBY_COVERAGE = 0.5  # share of the question's terms (by rarity) the nearest sentence and its headings hold
 OVERVIEW_SECTIONS = 6
+DANGLING_CHECKED = 20  # the best units looked at for a lead-in that would dangle
 SMALLTALK_REPLY = "You're welcome! Ask me anything about the course whenever you like."
 GREETING_REPLY = "Hello! Ask me a question about the course, and I will answer from its material."
 
@@ -113,6 +115,8 @@ class ExtractiveAnswerer:
 
     def compose(self, question, form, parts, qvec, quotes, evidence) -> list[Piece]:
         """The pieces of the answer for a question of `form` (see `compose`)."""
+        # A lead-in whose items cannot come along ("Let's see how …:") answers nothing by itself.
+        quotes = [q for q in quotes[:DANGLING_CHECKED] if not dangles(q)] + quotes[DANGLING_CHECKED:] or quotes
         if form == "multipart":
             pieces: list[Piece] = []
             previous = ""
