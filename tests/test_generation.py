@@ -246,7 +246,7 @@ def test_unanswerable_questions_abstain_before_generating(seq2seq_tutor, monkeyp
 
     monkeypatch.setattr(seq2seq_tutor.answerer, "generate", must_not_run)
     answer = seq2seq_tutor.ask(OFF_TOPIC)
-    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == ()
+    assert answer.abstained and answer.text.startswith(ABSTAIN_TEXT) and answer.citations == ()
 
 
 # --------------------------------------------------------------------------- batching and engines

@@ -40,6 +40,7 @@ def page(server):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=PHONE)
         page.goto(server)
+        page.get_by_role("tab", name="Practice").click(timeout=WAIT_MS)  # the tab beside the chat
         page.locator("#practice-start").wait_for(timeout=WAIT_MS)
         yield page
         browser.close()

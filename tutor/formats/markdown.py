@@ -56,7 +56,9 @@ def _inline(token) -> str:
         if kind in ("text", "code_inline", "image"):
             parts.append(child.content)
         elif kind == "softbreak":
-            parts.append(" ")
+            # The source's line stays a line: the chunker joins a wrapped sentence again, and keeps lines
+            # that are entries of their own ("Goal: …" then "Success: …") apart.
+            parts.append("\n")
         elif kind == "hardbreak" or (kind == "html_inline" and re.match(r"<br\s*/?>", child.content, re.I)):
             parts.append("\n")
     return "".join(parts)
