@@ -478,3 +478,16 @@ def test_chat_command_rejects_malformed_auth_before_loading(capsys):
     assert main(["chat", "--auth", "alice"]) == 2
     assert "USER:PASS" in capsys.readouterr().err
     assert parse_auth("alice:s3:cret") == ("alice", "s3:cret")
+
+
+def test_the_chat_starts_on_the_numpy_encoder_and_moves_to_torch_after_serving(corpus_dir, index_dir):
+    from tutor import Tutor
+    from tutor.embeddings import NumpyMiniLM, TorchMiniLM
+    from tutor.ui import _warm_up
+
+    tutor = Tutor.load(corpus_dir, index_dir, generator="extractive", device="cpu", embedding_engine="numpy")
+    assert isinstance(tutor.retriever.embedder, NumpyMiniLM)
+    before = tutor.ask("What is model drift?")
+    _warm_up(tutor, upgrade_encoder=True)
+    assert isinstance(tutor.retriever.embedder, TorchMiniLM)
+    assert tutor.ask("What is model drift?").text == before.text  # the same vectors, the same answer

@@ -480,13 +480,27 @@ def _say_what_loading_does(args) -> bool:
     return True
 
 
+def _warm_up(tutor, upgrade_encoder: bool) -> None:
+    if upgrade_encoder:
+        from tutor.embeddings import load_embedder
+
+        try:
+            tutor.retriever.embedder = load_embedder(tutor.device, engine="auto")
+        except Exception:  # the NumPy encoder keeps answering; nothing a student should see
+            log.exception("could not load the torch encoder; questions stay on the NumPy one")
+    tutor.covers(["What is this course about?"])
+
+
 def serve(args) -> int:
     """`tutor chat`: load the tutor once, print the address, serve until interrupted."""
     from tutor.loading import load_from_args
 
     auth = parse_auth(getattr(args, "auth", None))  # before the slow part: a typo fails at once
     building = _say_what_loading_does(args)
-    tutor = load_from_args(args, progress=building)
+    # On a CPU the chat starts on the NumPy encoder, which needs no torch import (about 2 s here), and
+    # moves to the faster torch encoder in the background once it is serving: both give the same vectors.
+    on_cpu = getattr(args, "device", None) in (None, "auto", "cpu")
+    tutor = load_from_args(args, progress=building, embedding_engine="numpy" if on_cpu else "auto")
     course = ServedCourse(tutor, getattr(args, "generator", None) or config.default_generator(),
                           backend=getattr(args, "backend", "auto"))
     # Gradio's own temporary files (none are expected: uploads are refused) go to a folder removed on exit.
@@ -515,8 +529,8 @@ def serve(args) -> int:
         why = "the port is in use" if "empty port" in str(exc) else str(exc)
         raise TutorError(f"Cannot serve on {args.host}:{args.port}: {why}. Pick another port with --port.") from exc
     course.start_watching()
-    # Warm the model up now, not on the first student's question.
-    threading.Thread(target=tutor.covers, args=(["What is this course about?"],), daemon=True).start()
+    # Warm the model up now, not on the first student's question (and on a CPU, move to the torch encoder).
+    threading.Thread(target=_warm_up, args=(tutor, on_cpu), daemon=True).start()
     print(f"Tutor for “{title}” is open at {local_url}", flush=True)
     if share_url:
         print(f"Public share link: {share_url}", flush=True)
