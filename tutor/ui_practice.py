@@ -261,13 +261,13 @@ def practice_tab(tutor) -> None:
         feedback = gr.HTML(render_feedback(None), css_template=PRACTICE_CSS, elem_id="practice-feedback")
         score = gr.HTML(render_score(new_state()), css_template=PRACTICE_CSS, elem_id="practice-score")
 
-    shown = [question, answer, feedback, score, state]
-    private = {"api_visibility": "private"}
-    start.click(on_start, [section, count, state], shown, **private)
-    check.click(on_check, [answer, state], shown, **private)
-    answer.submit(on_check, [answer, state], shown, **private)
-    show.click(on_show, [answer, state], shown, **private)
-    skip.click(lambda s: on_next(s, skip=True), [state], shown, **private)
-    following.click(on_next, [state], shown, **private)
-    gr.api(practice_item, api_name="practice_item")
-    gr.api(grade, api_name="grade")
+        shown = [question, answer, feedback, score, state]
+        private = {"api_visibility": "private"}
+        start.click(on_start, [section, count, state], shown, **private)
+        check.click(on_check, [answer, state], shown, **private)
+        answer.submit(on_check, [answer, state], shown, **private)
+        show.click(on_show, [answer, state], shown, **private)
+        skip.click(lambda s: on_next(s, skip=True), [state], shown, **private)
+        following.click(on_next, [state], shown, **private)
+        gr.api(practice_item, api_name="practice_item")
+        gr.api(grade, api_name="grade")
