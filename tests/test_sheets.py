@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
 from tutor.exam import Row
 from tutor.models import Answer, Citation
 from tutor.sheets import Sheet, render
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SHEET = Sheet(exam_title="Midterm <b>2</b>", course_title="Deep Learning & <i>Industry</i>", date="1 June 2026")
 
 
@@ -138,26 +129,11 @@ Answer in full sentences. Each question carries equal marks.
 """
 
 
-def _browser():
-    required = os.environ.get("TUTOR_REQUIRE_BROWSER") == "1"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("TUTOR_REQUIRE_BROWSER=1 but Playwright is not installed (pip install -e '.[test]')")
-        pytest.skip("Playwright is not installed")
-    if not CHROMIUM.exists():
-        if required:
-            pytest.fail(f"TUTOR_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install -y chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    return sync_playwright
-
-
 def print_to_pdf(page_html: Path, pdf: Path) -> tuple[int, str]:
     """Chromium's print of `page_html`: its page count and its text, whitespace collapsed."""
     from pypdf import PdfReader
 
-    with _browser()() as p:
+    with _require_browser()() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
@@ -179,7 +155,7 @@ def test_ten_questions_print_on_at_most_four_pages_with_only_quoted_passages(tut
     from tutor.batch import run_batch
     from tutor.cli import build_parser
 
-    _browser()
+    _require_browser()
     exam, out = tmp_path / "final.md", tmp_path / "key.html"
     exam.write_text(EXAM, encoding="utf-8")
     assert run_batch(build_parser().parse_args(["batch", str(exam), "--out", str(out)]), tutor=tutor) == 0
