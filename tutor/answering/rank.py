@@ -43,8 +43,6 @@ PASSAGE_WEIGHT = 0.3  # how much the passage's own similarity adds to each of it
 # second quote, and it is preferred when it holds the kind of answer asked for (a year, a count) and the
 # best does not.
 SECOND_QUOTE_RATIO = 0.93
-FOLLOW_RATIO = 0.8  # the next sentence joins the answer at this fraction of the quote's score
-MAX_ANSWER_ITEMS = 8
 
 
 @dataclass(frozen=True)
