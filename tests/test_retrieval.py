@@ -70,3 +70,30 @@ def test_every_mode_returns_k_distinct_passages(tutor):
     for mode in ("dense", "bm25", "hybrid"):
         sections = Retriever(tutor.store, tutor.retriever.embedder, mode=mode).search(["What is deep learning?"], 5)[0]
         assert len({h.position for h in sections}) == 5
+
+
+def test_bm25_is_okapi_bm25_held_sparse():
+    """The scores are Okapi BM25's, computed here from its formula, and the matrix holds one value per
+    (term, passage) pair that occurs: memory grows with the text, not with vocabulary × passages."""
+    import math
+    from collections import Counter
+
+    from tutor.terms import terms
+
+    texts = ["neural networks learn patterns", "model drift degrades model performance",
+             "networks of roads", "drift", "learning rates and learning schedules"]
+    bm25 = BM25(texts)
+    docs = [Counter(terms(t)) for t in texts]
+    avg = sum(sum(d.values()) for d in docs) / len(docs)
+    for query in ("model drift", "networks learn", "learning learning", "nothing here"):
+        expected = []
+        for d in docs:
+            score = 0.0
+            for t in terms(query):
+                df = sum(t in other for other in docs)
+                if d[t]:
+                    idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+                    score += idf * d[t] * 2.2 / (d[t] + 1.2 * (0.25 + 0.75 * sum(d.values()) / avg))
+            expected.append(score)
+        assert bm25.scores(query) == pytest.approx(expected, rel=1e-5)
+    assert bm25.matrix.nnz == sum(len(d) for d in docs)

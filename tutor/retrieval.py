@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from tutor.answering.question import Place, answer_type, has_answer_type, named_place
 from tutor.chunking import ROW_SEP
@@ -35,7 +36,8 @@ PLACE_WEIGHT = 0.05
 
 
 class BM25:
-    """Okapi BM25 over a fixed list of texts."""
+    """Okapi BM25 over a fixed list of texts, held as a sparse term × passage matrix (CSR): memory grows
+    with the text, not with vocabulary × passages."""
 
     def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75) -> None:
         docs = [Counter(terms(t)) for t in texts]
@@ -47,11 +49,11 @@ class BM25:
         self.max_idf = math.log(1 + (self.n + 0.5) / 0.5)
         self._folded: set[str] | None = None  # the vocabulary without accents or digit groups, made on first use
         norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
-        self.weights: dict[str, np.ndarray] = {}
-        for i, d in enumerate(docs):
-            for t, tf in d.items():
-                row = self.weights.setdefault(t, np.zeros(self.n, dtype=np.float32))
-                row[i] = self.idf[t] * tf * (k1 + 1) / (tf + norm[i])
+        self.rows = {t: r for r, t in enumerate(df)}  # term → its row of the matrix
+        cells = [(self.rows[t], i, self.idf[t] * tf * (k1 + 1) / (tf + norm[i])) for i, d in enumerate(docs)
+                 for t, tf in d.items()]
+        rows, cols, values = zip(*cells) if cells else ((), (), ())
+        self.matrix = csr_matrix((np.array(values, dtype=np.float32), (rows, cols)), shape=(len(self.rows), self.n))
 
     def knows(self, term: str) -> bool:
         """Whether the corpus uses the (stemmed) term, or one spelled nearly like it: accents aside
@@ -70,11 +72,14 @@ class BM25:
         return self.idf.get(term, self.max_idf)
 
     def scores(self, query: str) -> np.ndarray:
+        """Each passage's BM25 score for `query` (a repeated query term counts again, as it always has)."""
         out = np.zeros(self.n, dtype=np.float32)
+        m = self.matrix
         for t in terms(query):
-            row = self.weights.get(t)
-            if row is not None:
-                out += row
+            r = self.rows.get(t)
+            if r is not None:
+                lo, hi = m.indptr[r], m.indptr[r + 1]
+                out[m.indices[lo:hi]] += m.data[lo:hi]
         return out
 
 
