@@ -239,3 +239,12 @@ def test_no_answer_ends_on_a_lead_in_without_its_items(tutor):
         for n, line in enumerate(lines):
             if line.endswith(":"):
                 assert n + 1 < len(lines) and lines[n + 1].startswith(("- ", "1. ")), (answer.question, answer.text)
+
+
+def test_a_list_named_by_its_heading_answers_over_a_sentence_that_ranks_higher(tutor):
+    # "Industry faces unique challenges …" ranks first, but the list headed "Industry Challenges" is the answer.
+    answer = tutor.ask("What are the challenges faced in industry?")
+    lines = answer.text.split("\n")
+    assert len(lines) == 6 and all(line.startswith("- ") for line in lines)
+    assert lines[0].startswith("- Data Quality") and lines[-1].startswith("- Explainability")
+    assert answer.citations[0].section.endswith("Industry Challenges")

@@ -238,13 +238,22 @@ def list_pieces(
         if has_enumeration(text) and (q is quotes[0] or (asked_for and asked_for <= set(terms(text)))):
             piece = single(q)
             return [Piece(piece.evidence, piece.lo, piece.hi, piece.text)]
+    # The list that answers: the best-ranked one near the top, or a little lower down, one whose head (its
+    # lead-in, parent item or heading) names the things asked for ("challenges" and "Industry Challenges").
+    chosen = None
     for q in quotes[:12]:
-        if q.score < NEAR_RATIO * best:
+        if q.score < EXPLAIN_RATIO * best:
             break
         found = _best_level(q, question)
         if not found:
             continue
-        head, _, items = found
+        if any(_prefix_match(t, _head_terms(q, found)) for t in asked_for):
+            chosen = (q, found)
+            break
+        if chosen is None and q.score >= NEAR_RATIO * best:
+            chosen = (q, found)
+    if chosen is not None:
+        q, (head, _, items) = chosen
         units = q.evidence.units
         pieces = []
         if head not in items:
@@ -255,6 +264,13 @@ def list_pieces(
             pieces.append(Piece(q.evidence, items[MAX_ITEMS], items[-1], f"… and {len(items) - MAX_ITEMS} more", "- "))
         return pieces
     return None
+
+
+def _head_terms(quote: Quote, level: tuple[int, int, list[int]]) -> set[str]:
+    """The words a list is headed by: its lead-in or parent item, and the heading it sits under."""
+    head, _, items = level
+    text = quote.evidence.units[head].text if head not in items else ""
+    return set(terms(f"{text} {quote.evidence.chunk.section.split(PATH_SEP)[-1]}"))
 
 
 def _best_level(quote: Quote, question: str) -> tuple[int, int, list[int]] | None:
