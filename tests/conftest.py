@@ -34,6 +34,18 @@ def index_dir(tmp_path_factory, corpus_dir) -> Path:
     return path
 
 
+@pytest.fixture
+def corpus(tmp_path, corpus_dir) -> Path:
+    """A private copy of the course, free to edit."""
+    return Path(shutil.copytree(corpus_dir, tmp_path / "corpus"))
+
+
+@pytest.fixture
+def index(tmp_path, index_dir) -> Path:
+    """A private copy of the session's index, free to damage."""
+    return Path(shutil.copytree(index_dir, tmp_path / "index"))
+
+
 @pytest.fixture(scope="session")
 def tutor(corpus_dir, index_dir):
     """A Tutor over the real article, extractive, on the CPU."""

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.test_question import course_tutor
 from tutor.answering.forms import read
 
 GARDEN = """# Home gardening
@@ -69,12 +70,7 @@ MARKER_RE = re.compile(r"\[(\d+)\]")
 
 @pytest.fixture(scope="module")
 def garden(tmp_path_factory):
-    from tutor import Tutor
-
-    root = tmp_path_factory.mktemp("garden")
-    (root / "corpus").mkdir()
-    (root / "corpus" / "garden.md").write_text(GARDEN, encoding="utf-8")
-    return Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+    return course_tutor(tmp_path_factory.mktemp("garden"), GARDEN)
 
 
 def assert_cites_exactly_what_it_quotes(answer):

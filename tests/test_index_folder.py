@@ -33,14 +33,6 @@ DRIFT = "Performance degrades as data distributions change"
 ZORBLAX = "# Extra\n\n## Zorblax Protocol\n\nThe zorblax protocol checks every training batch twice.\n"
 
 
-@pytest.fixture
-def corpus(tmp_path, corpus_dir) -> Path:
-    return Path(shutil.copytree(corpus_dir, tmp_path / "corpus"))
-
-
-@pytest.fixture
-def index(tmp_path, index_dir) -> Path:
-    return Path(shutil.copytree(index_dir, tmp_path / "index"))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -43,15 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DRIFT = "Performance degrades as data distributions change"
 
 
-@pytest.fixture
-def corpus(tmp_path, corpus_dir) -> Path:
-    return Path(shutil.copytree(corpus_dir, tmp_path / "corpus"))
-
-
-@pytest.fixture
-def index(tmp_path, index_dir) -> Path:
-    """A private copy of the session's index, free to damage."""
-    return Path(shutil.copytree(index_dir, tmp_path / "index"))
 
 
 def embedded_texts(index: Path) -> int:

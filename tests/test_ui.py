@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.test_question import course_tutor
+
 pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -240,12 +242,7 @@ def test_a_restart_reads_its_example_questions_instead_of_asking_them_again(tmp_
 
 @pytest.fixture(scope="module")
 def numbered_tutor(tmp_path_factory):
-    from tutor import Tutor
-
-    root = tmp_path_factory.mktemp("numbered")
-    (root / "corpus").mkdir()
-    (root / "corpus" / "training.md").write_text(NUMBERED, encoding="utf-8")
-    return Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+    return course_tutor(tmp_path_factory.mktemp("numbered"), NUMBERED)
 
 
 def test_example_questions_keep_the_numbers_of_numbered_headings(numbered_tutor):
