@@ -223,7 +223,10 @@ def test_an_empty_question_is_refused_in_the_box(page):
 def test_the_status_follows_the_passages_setting(page):
     assert "Passages to read: 3" in page.locator("#tutor-status").inner_text()
     page.get_by_text("Settings").click()
-    page.locator("#tutor-top-k input[type=range]").fill("6")
+    slider = page.locator("#tutor-top-k input[type=range]")
+    slider.focus()
+    for _ in range(3):  # as a student moves it: by key, which fires the input and change events every time
+        slider.press("ArrowRight")
     page.locator("#tutor-status", has_text="Passages to read: 6").wait_for(timeout=WAIT_MS)
     about = page.locator(".tutor-about")
     about.locator("summary").click()
