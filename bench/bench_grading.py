@@ -1,8 +1,11 @@
-"""How often practice mode's grader agrees with a teacher: eval/grading/grading.jsonl holds labelled student
-answers (written by a teacher who did not write the grader); this prints exact verdict agreement, the
-confusion table, and how often an answer labelled incorrect is graded correct.
+"""How often practice mode's grader agrees with a teacher on a file of labelled student answers: exact verdict
+agreement, the confusion table, and how often an answer labelled incorrect is graded correct.
 
-    .venv/bin/python bench/bench_grading.py [--index DIR] [--misses]
+    .venv/bin/python bench/bench_grading.py [--file eval/grading-dev/grading.jsonl] [--index DIR] [--misses]
+
+The default file is the held-out eval/grading/grading.jsonl (nothing is tuned on it; rows give the question,
+answer, accept and evidence). eval/grading-dev/grading.jsonl is the development set (rows hold the practice item
+itself as a dict); the grader may be tuned on it.
 """
 
 from __future__ import annotations
@@ -41,26 +44,41 @@ def item_for(tutor: Tutor, row: dict) -> PracticeItem:
     return PracticeItem(row["id"], kind, row["question"], row["answer"], tuple(row["accept"]), citation)
 
 
+def item_of(tutor: Tutor, row: dict) -> PracticeItem:
+    if "item" in row:  # the item as Tutor.practice made it
+        data = row["item"]
+        return PracticeItem(data["id"], data["kind"], data["question"], data["answer"], tuple(data["accept"]),
+                            Citation(**data["citation"]))
+    return item_for(tutor, row)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", help="index folder for the bundled course (default: a temporary one)")
     parser.add_argument("--misses", action="store_true", help="print each disagreement")
+    parser.add_argument("--file", default=str(ROOT / "eval" / "grading" / "grading.jsonl"),
+                        help="labelled answers (default: the held-out eval/grading/grading.jsonl)")
     args = parser.parse_args()
     index = Path(args.index) if args.index else Path(tempfile.mkdtemp(prefix="tutor-grading-")) / "index"
     tutor = Tutor.load(ROOT / "corpus", index, generator="extractive", device="cpu")
-    rows = [json.loads(line) for line in (ROOT / "eval" / "grading" / "grading.jsonl").open(encoding="utf-8")]
+    path = Path(args.file)
+    if not path.is_file():
+        parser.error(f"no such file: {path}")
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
     confusion: Counter = Counter()
     started = time.perf_counter()
     for row in rows:
-        grade = tutor.grade(item_for(tutor, row), row["student_answer"])
+        item = item_of(tutor, row)
+        grade = tutor.grade(item, row["student_answer"])
         confusion[(row["verdict"], grade.verdict)] += 1
         if args.misses and grade.verdict != row["verdict"]:
-            print(f"{row['id']} {row['verdict']} graded {grade.verdict}: {row['student_answer']!r} ({row['why']})")
+            print(f"{row.get('id', item.id)} {item.kind} {row['verdict']} graded {grade.verdict}: "
+                  f"{row['student_answer']!r} ({row['why']}) | {item.question[:80]} -> {item.answer[:80]!r}")
     elapsed = (time.perf_counter() - started) * 1000 / len(rows)
     agree = sum(n for (want, got), n in confusion.items() if want == got) / len(rows)
     wrong = sum(n for (want, _), n in confusion.items() if want == "incorrect")
     wrong_correct = confusion[("incorrect", "correct")] / max(wrong, 1)
-    print(f"{len(rows)} labelled answers; exact verdict agreement {agree:.3f}; incorrect graded correct "
+    print(f"{path.name} ({path.parent.name}): {len(rows)} labelled answers; exact verdict agreement {agree:.3f}; incorrect graded correct "
           f"{wrong_correct:.3f} ({confusion[('incorrect', 'correct')]} of {wrong}); {elapsed:.1f} ms an answer")
     print("label \\ graded  " + "  ".join(f"{v:>9}" for v in VERDICTS))
     for want in VERDICTS:

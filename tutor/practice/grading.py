@@ -29,6 +29,7 @@ FUZZY = 0.8  # difflib ratio at which two words are the same word misspelt
 CORRECT_RECALL, CORRECT_SIM = 0.6, 0.4  # most key terms, and not about something else
 CLOSE_SIM, CLOSE_RECALL = 0.65, 0.34  # the same meaning in other words, some key terms
 SAME_SIM = 0.8  # the same meaning
+SUBSET_RECALL = 0.8  # a definition answered with fewer of its own words than this share is only part of it
 PARTLY_RECALL, PARTLY_SIM = 0.25, 0.55
 PARTLY_PRECISION = 0.34  # a partial answer is mostly the course's words, not another answer sharing one
 OFF_TOPIC_SIM = 0.3
@@ -44,6 +45,7 @@ SIDE_TERMS = 3  # or this many of a long side's telling terms
 QUOTE_SHOWN = 220
 
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+UNIT_RE = re.compile(r"(\d+(?:[.,]\d+)*(?:-\d+(?:[.,]\d+)*)?)\s*([a-z]{2,})")
 WORD_RE = re.compile(r"[\w'-]+")
 CLAUSE_RE = re.compile(r"[\n;,.]|\s(?:and|but|while|whereas|whilst|versus|vs\.?)\s|\s[-–—]\s", re.I)
 SEGMENT_RE = re.compile(r"[\n;,]|\s(?:and|or)\s|(?:^|\s)(?:\d{1,2}[.)]|[-*•])\s")
@@ -81,7 +83,13 @@ def same_term(a: str, b: str) -> bool:
         return False
     if a[:5] == b[:5] and min(len(a), len(b)) >= 5:
         return True  # "industry" / "industrial", "academic" / "academia"
-    return SequenceMatcher(None, a, b).ratio() >= FUZZY
+    return slip(a, b)
+
+
+def slip(a: str, b: str) -> bool:
+    """Whether `a` is `b` misspelt: close letter for letter, and the same first letter (a slip seldom hits it;
+    "publication" is another word than "application")."""
+    return a[:1] == b[:1] and SequenceMatcher(None, a, b).ratio() >= FUZZY
 
 
 def has_term(term: str, pool: set[str]) -> bool:
@@ -160,6 +168,12 @@ def changed_fact(student: str, model: str, question: str) -> str | None:
     if course_numbers and given_numbers - course_numbers and not course_numbers <= numbers(student):
         wrong = ", ".join(sorted(given_numbers - course_numbers))
         return f"The course gives {', '.join(sorted(course_numbers))}, not {wrong}."
+    # The same number with another unit ("6-12 weeks" for "6-12 months") is another fact.
+    course_units = dict(UNIT_RE.findall(normalise(model)))
+    for number, unit in UNIT_RE.findall(normalise(student)):
+        theirs, ours = terms(unit), terms(course_units.get(number, ""))
+        if theirs and ours and not has_term(theirs[0], set(ours)):
+            return f"The course gives {number} {course_units[number]}, not {number} {unit}."
     course_names = names(model) - names(question)
     student_words = {w.lower() for w in WORD_RE.findall(student)}
     missing = [n for n in course_names if not has_term(n, student_words)]
@@ -212,6 +226,10 @@ def _grade_text(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     if (recall >= CORRECT_RECALL and sim >= CORRECT_SIM) or (sim >= CLOSE_SIM and recall >= CLOSE_RECALL) or (
         sim >= SAME_SIM and recall > 0
     ):
+        if item.kind == "definition" and own and precision == 1.0 and recall < SUBSET_RECALL:
+            # Only some of the definition's words and nothing of the student's own: a part of it.
+            why = f"Missing: {', '.join(missing_words)}."
+            return _result(item, "partly", min(score, 0.69), why, matched_words, missing_words)
         swaps = swapped_words(text, model)
         if swaps:
             given, course = vectors([t for _, t in swaps], [o for o, _ in swaps])
@@ -249,9 +267,11 @@ def _grade_cloze(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     words = student.split()
     size = len(wanted.split())
     windows = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
-    if any(SequenceMatcher(None, w, wanted).ratio() >= FUZZY for w in windows) and len(words) <= size + 3:
+    if any(slip(w, wanted) for w in windows) and len(words) <= size + 3:
         return _result(item, "correct", 0.9, f"(Spelt “{target}” in the course.)", (target,), ())
     key = key_terms(target)
+    if key and set(key) <= set(terms(text)) and len(words) <= size + 2:
+        return _result(item, "correct", 0.9, f"(“{target}” in the course.)", (target,), ())  # "theories", "theory"
     got = [t for t in key if has_term(t, set(terms(text)))]
     if got and len(key) > 1:
         return _result(item, "partly", len(got) / len(key), f"The blank is “{target}”.", surface(target, got),
