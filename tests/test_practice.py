@@ -287,3 +287,53 @@ def test_picks_go_round_the_parts_then_to_sections_and_kinds_not_yet_asked():
         assert len({c.section for c in from_a[:5]}) == 5  # a section not yet asked about comes first
         kinds = [c.kind for c in chosen]  # the kind least asked so far comes next
         assert max(kinds.count(k) for k in set(kinds)) - min(kinds.count(k) for k in ("cloze", "list", "order")) <= 1
+
+
+# ------------------------------------------------------------------------------------------ what is not asked
+
+FILTERS_COURSE = """# River Studies
+
+## Rivers
+
+The Danube is a major river of Central Europe that flows into the Black Sea through a wide delta.
+Sediment is one of the largest problems in the lower valley near the delta of the Danube.
+The rule had been intended to protect the fish of the lower valley from heavy sediment.
+Engineers measured the sediment load of the Danube in 1985 near the city of Vienna.
+The river has been important for trade in many different ways over a very long time.
+"""
+
+
+@pytest.fixture(scope="module")
+def river(tmp_path_factory):
+    from tutor import Tutor
+
+    root = tmp_path_factory.mktemp("river")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "river.md").write_text(FILTERS_COURSE, encoding="utf-8")
+    tutor = Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+    return [item for kind in ("definition", "cloze") for item in tutor.practice(50, seed=0, kinds=kind)]
+
+
+def test_a_sentence_that_defines_its_subject_gives_a_definition_and_one_that_ranks_it_does_not(river):
+    definitions = {i.question: i.answer for i in river if i.kind == "definition"}
+    assert definitions.get("What is the Danube?", "").startswith("a major river of Central Europe")
+    # "Sediment is one of the largest problems …" says how big a problem it is, not what sediment is.
+    assert not [q for q in definitions if "sediment" in q.lower()]
+
+
+def test_a_cloze_blank_is_a_key_term_never_a_stop_word_or_a_common_word(river):
+    from tutor.practice.generate import english_rank
+
+    clozes = {i.citation.quote: i.answer for i in river if i.kind == "cloze"}
+    assert clozes.get("Engineers measured the sediment load of the Danube in 1985 near the city of Vienna.") == "1985"
+    for answer in clozes.values():
+        assert answer.lower() not in STOPWORDS
+        rank = english_rank(answer) if answer.isalpha() else None
+        assert rank is None or rank >= 2000, answer  # never "important", "way", "time"
+    # Every word of "The river has been important for trade in many different ways …" is common English.
+    assert not [q for q in clozes if q.startswith("The river has been important")]
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_not_asked_about(river):
+    assert not [i for i in river if "The rule had been intended" in i.citation.quote]
+    assert not [i for i in river if i.citation.quote.startswith(("This", "These", "However"))]

@@ -62,7 +62,7 @@ DEPENDENT_RE = re.compile(
 PRONOUNS = frozenset("it its they them their he she him his her we us our you your this that these those one".split())
 # "The rule had been …", "The group was …": which rule or group, the sentences before say.
 BACK_REFERENCE_RE = re.compile(
-    r"^(?:the|such)\s+[a-z]+\s+(?:is|are|was|were|had|has|have|did|does|do|could|would|will|can|may|might|must|"
+    r"^(?:the|such)\s+(?-i:[a-z]+)\s+(?:is|are|was|were|had|has|have|did|does|do|could|would|will|can|may|might|must|"
     r"should|also|then|now|later|soon|thus)\b|\b(?:the|these|those) (?:latter|former|aforementioned|above)\b",
     re.I,
 )
@@ -411,7 +411,7 @@ def _defined(course: Course, sentence: str, heading_terms: set[str]) -> tuple[st
         return None
     if first in STOPWORDS - {"the", "a", "an"} or (PRONOUNS | {"such"}) & {w.lower() for w in words}:
         return None  # "The gas it makes is …": what "it" is, the sentence before says
-    if first == "the" and len(words) < 3:
+    if first == "the" and len(words) < 3 and not words[-1][:1].isupper():
         return None  # "The group is …", "The result was …": which one, the sentences before say
     plural_noun = verb == "are" and definition[:1].isalpha() and any(_is_plural(w) for w in definition.split()[:3])
     if verb in ("is", "are") and not (DEF_START_RE.match(definition) or plural_noun):
