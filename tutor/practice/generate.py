@@ -52,11 +52,12 @@ NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"
 
 # A sentence that opens with one of these leans on the sentence before it.
 DEPENDENT_RE = re.compile(
-    r"^(?:it|its|they|their|them|these|this|those|that|such|he|she|his|her|him|we|our|you|your|there|here|"
+    r"^(?:it|its|they|their|them|these|this|those|that|such|he|she|his|her|him|we|our|you|your|there|here|much|"
     r"however|but|and|or|so|also|thus|hence|therefore|moreover|furthermore|likewise|similarly|instead|then|"
     r"otherwise|meanwhile|nevertheless|nonetheless|still|yet|which|both|each|either|neither|another|other|"
     r"others|one|some|many|most|few|all|as a result|in addition|in contrast|for example|for instance|"
-    r"in this|at this|at that|after this|after that|because of this|despite this)\b",
+    r"in this|at this|at that|after this|after that|because of this|despite this|since then|by then|until then|"
+    r"at the same time|at that time|see also)\b",
     re.I,
 )
 PRONOUNS = frozenset("it its they them their he she him his her we us our you your this that these those one".split())
@@ -72,12 +73,13 @@ NO_SUBJECT = frozenset("must can cannot will would should could may might is are
 # A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S."), and so was
 # the one after it.
 ABBREVIATION_END_RE = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev))\.?$")
-NUMBER_RE = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*(?:\s?%|-\d+(?:[.,]\d+)*)?(?![\w])")
+NUMBER_RE = re.compile(r"(?<![\w.,/-])\d+(?:[.,]\d+)*(?:\s?%|-\d+(?:[.,]\d+)*)?(?![\w/])")  # not "9/11"
 NAME_RE = re.compile(r"(?<![\w-])[A-Z][\w'-]*[a-zA-Z0-9](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'-]*[a-zA-Z0-9])*")
 DEF_RE = re.compile(
     r"^(?P<term>[A-Z][^,;:.!?]{1,60}?)\s+(?P<verb>is defined as|are defined as|refers to|refer to|means|is|are)\s+"
     r"(?P<definition>[^;]{8,}?)[.!]?$"
 )
+PAGE_MARKS_RE = re.compile(r"\.?:[\d:–-]+$")
 # "X, also known as Y (…), is a …": the alias is part of the subject.
 ALIAS_DEF_RE = re.compile(
     r"^(?P<term>[A-Z][^,;:.!?()]{1,60}?), (?:also (?:called|known as)|or) (?P<alias>[^,;()]{2,60}?)"
@@ -312,7 +314,7 @@ def standalone(sentence: str) -> bool:
         return False
     if sentence.rstrip().endswith((":", "?")) or not (sentence[:1].isupper() or sentence[:1].isdigit()):
         return False
-    if PRONOUNS & {w.lower().strip(",;") for w in words[1:4]}:
+    if PRONOUNS & {w.lower().strip(",;") for w in words[1:6]}:
         return False  # "The gas it makes …": what "it" is, the sentence before says
     if words[0].lower() in NO_SUBJECT or ABBREVIATION_END_RE.search(sentence):
         return False
@@ -405,6 +407,7 @@ def _defined(course: Course, sentence: str, heading_terms: set[str]) -> tuple[st
     if m.re is ALIAS_DEF_RE:
         alias = m.group("alias").strip()
     term, verb, definition = m.group("term").strip(), m.group("verb"), m.group("definition").strip()
+    definition = PAGE_MARKS_RE.sub("", definition)  # "… of reference.:12-11:359": a source's page numbers
     words = term.split()
     first = words[0].lower()
     if len(words) > 6 or first.endswith("ly") or first in PRONOUNS or DEPENDENT_RE.match(term):
@@ -537,8 +540,10 @@ def _sibling_comparisons(course: Course) -> Iterator:
             va, vb = ua.text[len(label) + 1 :].strip(), ub.text[len(label) + 1 :].strip()
             if va == vb:
                 continue
+            # The heading above says which example, where the course also compares the two in general.
+            above = first.parent.split(PATH_SEP)[-1]
             question = (f"How does the {course.lower(label)} differ between the {course.lower(first.leaf)} "
-                        f"and the {course.lower(second.leaf)}?")
+                        f"and the {course.lower(second.leaf)} ({above})?")
             yield _candidate(course, first, "comparison", question, f"- {first.leaf}: {va}\n- {second.leaf}: {vb}",
                              (f"{first.leaf}: {va}", f"{second.leaf}: {vb}"), ua.position, ua.text)
 
@@ -587,7 +592,7 @@ def _lists(course: Course, section: _Section) -> Iterator:
             question = f"Name {of_n} things the course lists under “{parent}” ({section.leaf})."
         elif plural:
             question = f"Name {of_n} {course.lower(section.leaf)} the course lists."
-        elif lead:
+        elif lead and not DEPENDENT_RE.match(lead):  # "Both follow …:" leans on the text before it
             question = f"Name {of_n} items that follow “{lead}” in the course ({section.leaf})."
         else:
             question = f"Name {of_n} items the course lists under “{section.leaf}”."
