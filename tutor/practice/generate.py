@@ -183,6 +183,15 @@ class Course:
         self.labels = Counter(
             m.group(1) for s in self.sections for u in s.units if (m := LABEL_RE.match(u.text))
         )
+        # The content words each word follows: a word that only ever follows one ("push the boundaries") is
+        # part of a set phrase, and the phrase gives it away.
+        self.follows: dict[str, set[str]] = defaultdict(set)
+        previous = ""
+        for token in re.findall(r"[A-Za-z][\w'-]*", text):
+            low = token.lower()
+            self.follows[low].add(previous)
+            if low not in STOPWORDS:
+                previous = _stem(low)
         # Two-word terms the course uses in more than one passage ("machine learning", "transfer learning").
         pairs = Counter(p for c in self.chunks for p in set(PAIR_RE.findall(c.text.lower())))
         self.phrases = {p for p, n in pairs.items() if n >= 2 and all(_content_word(w) for w in p)}
@@ -204,7 +213,7 @@ class Course:
             return True
         if rank < COURSE_RANK:
             return False
-        return self.df[stemmed[0]] >= COURSE_PASSAGES
+        return self.df[stemmed[0]] >= COURSE_PASSAGES and len(self.follows[low]) >= 2
 
     def lower(self, phrase: str) -> str:
         """A heading or term as it reads mid-sentence: a capitalised word goes lower-case unless the course
@@ -253,6 +262,12 @@ def english_rank(word: str) -> int | None:
                                                          ("ed", "e"), ("ing", ""), ("ing", "e")) if w.endswith(end)]
     found = [ranks[f] for f in forms if f in ranks]
     return min(found) if found else None
+
+
+@functools.lru_cache(maxsize=50000)
+def _stem(word: str) -> str:
+    found = terms(word)
+    return found[0] if found else word
 
 
 def _content_word(word: str) -> bool:
@@ -592,6 +607,8 @@ def _lists(course: Course, section: _Section) -> Iterator:
             question = f"Name {of_n} things the course lists under “{parent}” ({section.leaf})."
         elif plural:
             question = f"Name {of_n} {course.lower(section.leaf)} the course lists."
+        elif lead and len(lead.split()) <= 4:  # a label over the items ("Industry Impact:")
+            question = f"Name {of_n} items the course lists as “{lead.rstrip(' :')}” of {section.leaf}."
         elif lead and not DEPENDENT_RE.match(lead):  # "Both follow …:" leans on the text before it
             question = f"Name {of_n} items that follow “{lead}” in the course ({section.leaf})."
         else:
