@@ -300,6 +300,7 @@ Sediment is one of the largest problems in the lower valley near the delta of th
 The rule had been intended to protect the fish of the lower valley from heavy sediment.
 Engineers measured the sediment load of the Danube in 1985 near the city of Vienna.
 The river has been important for trade in many different ways over a very long time.
+The first stone bridge over the Danube at Regensburg was built in 1135–1146 by local masons.
 """
 
 
@@ -337,3 +338,9 @@ def test_a_cloze_blank_is_a_key_term_never_a_stop_word_or_a_common_word(river):
 def test_a_sentence_that_leans_on_the_one_before_is_not_asked_about(river):
     assert not [i for i in river if "The rule had been intended" in i.citation.quote]
     assert not [i for i in river if i.citation.quote.startswith(("This", "These", "However"))]
+
+
+def test_a_blank_takes_a_whole_range_of_years_never_a_part_of_it(river):
+    clozes = [i for i in river if i.kind == "cloze" and "Regensburg" in i.citation.quote]
+    assert [i.answer for i in clozes] == ["1135–1146"]
+    assert "built in ____ by local masons" in clozes[0].question

@@ -73,7 +73,8 @@ NO_SUBJECT = frozenset("must can cannot will would should could may might is are
 # A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S."), and so was
 # the one after it.
 ABBREVIATION_END_RE = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev))\.?$")
-NUMBER_RE = re.compile(r"(?<![\w.,/-])\d+(?:[.,]\d+)*(?:\s?%|-\d+(?:[.,]\d+)*)?(?![\w/])")  # not "9/11"
+# A number, a percentage or a range ("6-12", "1825–1833") whole; never a part of one ("9/11").
+NUMBER_RE = re.compile(r"(?<![\w.,/–-])\d+(?:[.,]\d+)*(?:\s?%|[-–]\d+(?:[.,]\d+)*)?(?![\w/–-])")
 NAME_RE = re.compile(r"(?<![\w-])[A-Z][\w'-]*[a-zA-Z0-9](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'-]*[a-zA-Z0-9])*")
 DEF_RE = re.compile(
     r"^(?P<term>[A-Z][^,;:.!?]{1,60}?)\s+(?P<verb>is defined as|are defined as|refers to|refer to|means|is|are)\s+"
@@ -333,6 +334,10 @@ def standalone(sentence: str) -> bool:
         return False  # "The gas it makes …": what "it" is, the sentence before says
     if words[0].lower() in NO_SUBJECT or ABBREVIATION_END_RE.search(sentence):
         return False
+    if re.search(r",\s+(?:however|therefore|though|too|instead|then),", sentence, re.I):
+        return False  # "Subsequent to the Conquest, however, …" answers the sentence before
+    if re.search(r"\bsuch (?!as\b)", " ".join(words[:6]), re.I):
+        return False  # "An example of such entitlement …": which, the sentence before says
     return not (DEPENDENT_RE.match(sentence) or BACK_REFERENCE_RE.search(sentence))
 
 
