@@ -108,6 +108,7 @@ COURSE_RANK, RARE_RANK, COURSE_PASSAGES = 4000, 8000, 3
 HEADING_NUMBER_RE = re.compile(r"^\s*(?:\d+[.)]|[A-Z]\w* \d+:)\s*")
 NUMBERED_LINE_RE = re.compile(r"^\s*\d{1,3}[.)]\s+")
 STEP_RE = re.compile(r"^(?P<label>[A-Z][\w-]*(?: [A-Z][\w-]*)?) (?P<n>\d{1,3})[:.)]\s*(?P<body>\S.*)$")
+WORD_RE = re.compile(r"[\w'-]+")
 PAIR_RE = re.compile(r"(?<![\w-])(?=([a-z][a-z-]+) ([a-z][a-z-]+)(?![\w-]))")
 PREPOSITIONS = frozenset("for in on at of to from with by about under over into between".split())
 
@@ -180,7 +181,7 @@ class Course:
         prose = " ".join(u.text for s in self.sections for u in s.units if not u.item and u.text.endswith("."))
         self.capitalised = Counter(re.findall(r"(?<![\w-])[a-z][a-z'-]*,? ([A-Z][a-z'-]+)\b", prose))
         self.df = Counter(t for c in self.chunks for t in set(terms(c.text)))
-        self.idf = _idf([c.text for c in self.chunks])
+        self.idf = _idf(self.df, len(self.chunks))
         self.labels = Counter(
             m.group(1) for s in self.sections for u in s.units if (m := LABEL_RE.match(u.text))
         )
@@ -201,7 +202,7 @@ class Course:
         """Whether a word is one of the course's terms: not a stop word, a common word or an adjective, and
         rare in English or used across the course."""
         low = word.lower()
-        stemmed = terms(low)
+        stemmed = _stems(low)
         if low in STOPWORDS or not stemmed or len(low) < 4:
             return False
         parts = [p for p in low.split("-") if p]
@@ -266,8 +267,12 @@ def english_rank(word: str) -> int | None:
 
 
 @functools.lru_cache(maxsize=50000)
+def _stems(word: str) -> tuple[str, ...]:
+    return tuple(terms(word))
+
+
 def _stem(word: str) -> str:
-    found = terms(word)
+    found = _stems(word)
     return found[0] if found else word
 
 
@@ -280,11 +285,10 @@ def _title_of(source: str) -> str:
     return Path(source).stem.replace("-", " ").replace("_", " ")
 
 
-def _idf(texts: list[str]) -> dict[str, float]:
+def _idf(df: Counter, passages: int) -> dict[str, float]:
     import math
 
-    df = Counter(t for text in texts for t in set(terms(text)))
-    n = max(len(texts), 1)
+    n = max(passages, 1)
     return {t: math.log(1 + n / f) for t, f in df.items()}
 
 
@@ -656,6 +660,7 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
     first, else a name inside the sentence, else a term of the course (a two-word one it keeps using, or the
     word rarest in the course); never a word the sentence or its heading gives away (`avoid`: heading terms)."""
     body = text[start:]
+    words = [(m.start(), {t[:5] for t in _stems(m.group(0))}) for m in WORD_RE.finditer(text)]
     for m in NUMBER_RE.finditer(body):
         if text.count(m.group(0)) == 1:
             return start + m.start(), start + m.end()
@@ -664,7 +669,7 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
         if lo == 0 or text[:lo].rstrip().endswith((".", ":", "—")):
             continue  # a capital that only starts the sentence or the field
         name = m.group(0)
-        if name.lower() in STOPWORDS or len(name) < 3 or _given_away(text, lo, hi, avoid):
+        if name.lower() in STOPWORDS or len(name) < 3 or _given_away(words, lo, hi, avoid):
             continue
         after = text[hi:].split()
         if " " not in name and after and after[0][:1].islower() and after[0].lower() not in STOPWORDS:
@@ -680,13 +685,13 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
             hi += follow.end()
         word = text[lo:hi]
         before = text[:lo].split()
-        if not before or before[-1].lower() in VERB_BEFORE or _given_away(text, lo, hi, avoid):
+        if not before or before[-1].lower() in VERB_BEFORE or _given_away(words, lo, hi, avoid):
             continue
         if " " not in word and word.endswith(VERB_ENDINGS):
             continue
         if not any(course.key_term(w) for w in word.split()):
             continue
-        stems = terms(word)
+        stems = _stems(word)
         # A term the course uses in more than one passage is one of its subjects; a rare one is telling.
         score = max(course.idf.get(t, 0.0) * (1.0 if course.df[t] >= 2 else 0.5) for t in stems)
         score *= (2.0 if " " in word else 1.0) * (1.5 if before[-1].lower().strip(",;") in NOUN_BEFORE else 0.6)
@@ -695,11 +700,12 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
     return best
 
 
-def _given_away(text: str, lo: int, hi: int, avoid: set[str]) -> bool:
-    """Whether the rest of the sentence, or the heading, holds the blank's word ("the Arab troops … the Arab
-    Muslim world"; "Islamist" under "Islamism")."""
-    own = {t[:5] for t in terms(text[lo:hi])}
-    rest = {t[:5] for t in terms(text[:lo] + " " + text[hi:])} | {t[:5] for t in avoid}
+def _given_away(words: list[tuple[int, set[str]]], lo: int, hi: int, avoid: set[str]) -> bool:
+    """Whether the rest of the sentence (`words`: where each word starts, its stems' first letters) or the
+    heading holds the blank's word ("the Arab troops … the Arab Muslim world"; "Islamist" under "Islamism")."""
+    own, rest = set(), {t[:5] for t in avoid}
+    for start, stems in words:
+        (own if lo <= start < hi else rest).update(stems)
     return bool(own & rest)
 
 
