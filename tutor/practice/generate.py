@@ -188,12 +188,17 @@ class Course:
         # The content words each word follows: a word that only ever follows one ("push the boundaries") is
         # part of a set phrase, and the phrase gives it away.
         self.follows: dict[str, set[str]] = defaultdict(set)
-        previous = ""
+        # How often a word follows "to" or a modal ("to calculate", "can deploy"): a verb's way.
+        self.after_verb: Counter = Counter()
+        previous, last = "", ""
         for token in re.findall(r"[A-Za-z][\w'-]*", text):
             low = token.lower()
             self.follows[low].add(previous)
+            if last in VERB_BEFORE and token.islower():
+                self.after_verb[low] += 1
             if low not in STOPWORDS:
                 previous = _stem(low)
+            last = low
         # Two-word terms the course uses in more than one passage ("machine learning", "transfer learning").
         pairs = Counter(p for c in self.chunks for p in set(PAIR_RE.findall(c.text.lower())))
         self.phrases = {p for p, n in pairs.items() if n >= 2 and all(_content_word(w) for w in p)}
@@ -687,8 +692,8 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
         before = text[:lo].split()
         if not before or before[-1].lower() in VERB_BEFORE or _given_away(words, lo, hi, avoid):
             continue
-        if " " not in word and word.endswith(VERB_ENDINGS):
-            continue
+        if " " not in word and (word.endswith(VERB_ENDINGS) or 2 * course.after_verb[word] >= course.lowered[word] > 0):
+            continue  # an action, not a thing: mostly after "to" or "can" in the course
         if not any(course.key_term(w) for w in word.split()):
             continue
         stems = _stems(word)
