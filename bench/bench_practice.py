@@ -9,7 +9,7 @@ quotes normalised; for a list, as many items as the question asks for) or when g
 (its [n] markers removed) gives "correct". Speed: 10 items from a warm tutor (the course already read),
 and grading one answer, median and 95th percentile over the items.
 
---dump writes 60 items (30 from each course, spread over the sections, seed 0) as JSON lines, for rating:
+--dump writes 60 items (30 from each course, spread over the sections, --seed, default 0) as JSON lines, for rating:
 {course, id, kind, question, answer, accept, section, quote}.
 """
 
@@ -117,7 +117,7 @@ def main() -> int:
         print(f"speed: 10 items warm {sp['ten_items_warm_ms']:.1f} ms (median of 20) · "
               f"grading one answer {sp['grade_median_ms']:.1f} ms median, {sp['grade_p95_ms']:.1f} ms p95")
         if args.dump:
-            for item in tutor.practice(30, seed=0):
+            for item in tutor.practice(30, seed=args.seed):
                 dumped.append({"course": name, "id": item.id, "kind": item.kind, "question": item.question,
                                "answer": item.answer, "accept": list(item.accept), "section": item.citation.section,
                                "source": item.citation.source, "quote": item.citation.quote})
