@@ -104,23 +104,37 @@ def _connect(ray, address: str) -> bool:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "on this machine" if address == LOCAL else f"at {address}"
         raise TutorError(f"Cannot start or reach Ray {where} ({exc}). On the cluster's head node, run "
-                         "`ray start --head`; then give its address: tutor index --ray HEAD:6379") from exc
+                         "`ray start --head`; then give its address: tutor index --ray HEAD:6379 (a cluster with "
+                         "token authentication also needs RAY_AUTH_MODE=token and its token here).") from exc
     return True
 
 
 def _run_pipeline(ray, corpus_dir: Path, paths: list[Path], device: str, progress: bool) -> list[dict]:
     """Every row the pipeline makes: per file, a header row (n = -1), then one row per passage."""
-    from ray.data import ActorPoolStrategy, DataContext
-
     resources = ray.cluster_resources()
     gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
     device = (device or "auto").lower()
     if device.startswith("cuda") and not gpus:
         raise TutorError(f"--device {device} was asked for, but the Ray cluster has no GPUs. Use --device cpu or auto.")
     on_gpu = gpus > 0 and device != "cpu"
-    DataContext.get_current().enable_progress_bars = progress
     items = [{"doc": n, "path": os.fsencode(os.path.abspath(path)), "source": source_name(corpus_dir, path)}
              for n, path in enumerate(paths)]
+    # One actor per GPU, or one per CPU but one (left for parsing); each uses one core.
+    actors = gpus if on_gpu else max(1, cpus - 1)
+    from ray.util.client import ray as client
+
+    if client.is_connected():
+        # Ray Data runs a pipeline from a driver inside the cluster; through Ray Client, one task is that driver.
+        task = ray.remote(num_cpus=0)(_pipeline_rows)
+        return ray.get(task.remote(items, on_gpu, actors, progress))
+    return _pipeline_rows(items, on_gpu, actors, progress)
+
+
+def _pipeline_rows(items: list[dict], on_gpu: bool, actors: int, progress: bool) -> list[dict]:
+    import ray.data
+    from ray.data import ActorPoolStrategy, DataContext
+
+    DataContext.get_current().enable_progress_bars = progress
     dataset = ray.data.from_items(items, override_num_blocks=min(len(items), MAX_BLOCKS))
     dataset = dataset.flat_map(_parse_file)
     dataset = dataset.map_batches(
@@ -128,8 +142,7 @@ def _run_pipeline(ray, corpus_dir: Path, paths: list[Path], device: str, progres
         fn_constructor_kwargs={"device": "cuda" if on_gpu else "cpu"},
         batch_size=ROWS_PER_BATCH,
         batch_format="numpy",
-        # One actor per GPU, or one per CPU but one (left for parsing); each uses one core.
-        compute=ActorPoolStrategy(min_size=1, max_size=gpus if on_gpu else max(1, cpus - 1)),
+        compute=ActorPoolStrategy(min_size=1, max_size=actors),
         num_cpus=1,
         num_gpus=1 if on_gpu else 0,
     )
