@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 
@@ -115,3 +116,13 @@ def test_without_ray_installed_the_error_says_what_to_install(tmp_path, course, 
     assert main(["index", "--ray", "--corpus", str(course), "--index", str(tmp_path / "index")]) == 2
     assert "pip install tutor[ray]" in capsys.readouterr().err
     assert not (tmp_path / "index" / MANIFEST).exists()
+
+
+def test_a_worker_that_cannot_see_a_course_file_stops_the_build_and_says_why(tmp_path):
+    from tutor.errors import TutorError
+    from tutor.ray_build import _collect, _parse_file
+
+    # What a worker on a node without the shared course folder makes of a file the driver listed.
+    rows = _parse_file({"doc": 0, "path": os.fsencode(tmp_path / "course" / "a.md"), "source": "course/a.md"})
+    with pytest.raises(TutorError, match=r"found no course/a\.md .*same path on every node"):
+        _collect(rows, 1)

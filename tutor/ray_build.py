@@ -154,7 +154,8 @@ def _parse_file(item: dict) -> list[dict]:
     from tutor.ingest import read_document
 
     path = Path(os.fsdecode(item["path"]))
-    head = {"doc": item["doc"], "n": -1, "read": False, "title": "", "warnings": "[]", "absent": "",
+    head = {"doc": item["doc"], "n": -1, "source": item["source"], "read": False, "title": "", "warnings": "[]",
+            "absent": "",
             "versions": VERSIONS, "chunk": "", "units": "", "texts": "[]"}
     if not os.path.lexists(path):
         return [{**head, "absent": socket.gethostname()}]
@@ -197,10 +198,12 @@ class _EmbedRows:
 
 def _collect(rows: list[dict], files: int) -> tuple[list[DocumentParts], list[str], dict[str, np.ndarray], int]:
     """The documents' parts in corpus order, the warnings of reading them, the vectors by text, texts embedded."""
-    absent = sorted({row["absent"] for row in rows if row["absent"]})
+    absent = [row for row in rows if row["absent"]]
     if absent:
-        raise TutorError(f"The course files are not on every node of the Ray cluster (missing on {', '.join(absent)}): "
-                         "put the course folder on shared storage, at the same path on every node.")
+        files = ", ".join(row["source"] for row in absent[:3]) + (" …" if len(absent) > 3 else "")
+        nodes = ", ".join(sorted({row["absent"] for row in absent}))
+        raise TutorError(f"Ray workers found no {files} (on {nodes}): on a cluster, the course folder must be at the "
+                         "same path on every node (shared storage).")
     versions = sorted({row["versions"] for row in rows} - {VERSIONS})
     if versions:
         raise TutorError(f"Ray workers run another version of tutor ({versions[0]}; here: {VERSIONS}): "
