@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--ray", nargs="?", const="local", metavar="ADDRESS",
         help="parse and embed on a Ray cluster (ADDRESS: e.g. auto, HEAD:6379, ray://HEAD:10001; "
-        "none: Ray on this machine). Needs pip install tutor[ray]",
+        "none: the cluster this machine is in, else Ray started here). Needs pip install tutor[ray]",
     )
     _common(index, answering=False)
 
