@@ -58,6 +58,7 @@ def ray_builder(address: str = LOCAL) -> Builder:
 def _build_on_ray(
     corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool, address: str
 ) -> Store:
+    """The `store.Builder` of a Ray build: every text is embedded anew, `fresh` or not."""
     started = time.perf_counter()
     ray = _import_ray()
     fingerprint = corpus_fingerprint(corpus_dir)
@@ -78,7 +79,6 @@ def _build_on_ray(
     for warning in warnings + read_warnings:
         log.warning("%s", warning)
     parsed = join_documents(corpus_dir, parts, warnings + read_warnings)
-    # fresh: every text was embedded anew, whatever was asked.
     return write_index(index_dir, parsed, vectors, fingerprint=fingerprint, embedded=embedded, fresh=True,
                        started=started)
 
@@ -155,8 +155,7 @@ def _parse_file(item: dict) -> list[dict]:
 
     path = Path(os.fsdecode(item["path"]))
     head = {"doc": item["doc"], "n": -1, "source": item["source"], "read": False, "title": "", "warnings": "[]",
-            "absent": "",
-            "versions": VERSIONS, "chunk": "", "units": "", "texts": "[]"}
+            "absent": "", "versions": VERSIONS, "chunk": "", "units": "", "texts": "[]"}
     if not os.path.lexists(path):
         return [{**head, "absent": socket.gethostname()}]
     try:
@@ -200,9 +199,9 @@ def _collect(rows: list[dict], files: int) -> tuple[list[DocumentParts], list[st
     """The documents' parts in corpus order, the warnings of reading them, the vectors by text, texts embedded."""
     absent = [row for row in rows if row["absent"]]
     if absent:
-        files = ", ".join(row["source"] for row in absent[:3]) + (" …" if len(absent) > 3 else "")
+        names = ", ".join(row["source"] for row in absent[:3]) + (" …" if len(absent) > 3 else "")
         nodes = ", ".join(sorted({row["absent"] for row in absent}))
-        raise TutorError(f"Ray workers found no {files} (on {nodes}): on a cluster, the course folder must be at the "
+        raise TutorError(f"Ray workers found no {names} (on {nodes}): on a cluster, the course folder must be at the "
                          "same path on every node (shared storage).")
     versions = sorted({row["versions"] for row in rows} - {VERSIONS})
     if versions:
