@@ -19,6 +19,7 @@ EPILOG = """examples:
   tutor batch exam.md --out answers.html
   tutor chat                      # http://127.0.0.1:7860
   tutor index --rebuild
+  tutor index --ray HEAD:6379     # parse and embed on a Ray cluster
   tutor eval                      # the project's question set
   tutor practice --n 5            # a quiz in the terminal
 
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="build or refresh the index", description="Build or refresh the index.")
     index.add_argument("--rebuild", action="store_true", help="rebuild from scratch even if it is current")
+    index.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="parse and embed on a Ray cluster (ADDRESS: e.g. auto, HEAD:6379, ray://HEAD:10001; "
+        "none: the cluster this machine is in, else Ray started here). Needs pip install tutor[ray]",
+    )
     _common(index, answering=False)
 
     chat = sub.add_parser("chat", help="open the chat in a browser", description="Serve the chat tutor.")
@@ -157,9 +163,16 @@ def cmd_index(args) -> int:
     index = Path(args.index) if args.index else config.default_index_dir()
     from tutor.embeddings import resolve_device
 
+    builder, device = None, args.device or "auto"
+    if args.ray is not None:
+        from tutor.ray_build import ray_builder
+
+        builder = ray_builder(args.ray)  # the cluster's devices, not this machine's, decide what auto means
+    else:
+        device = resolve_device(device)
     # keep_serving=False: an update that cannot be written is this command's failure, not a warning.
-    store = open_index(corpus, index, rebuild=args.rebuild, device=resolve_device(args.device or "auto"),
-                       progress=True, keep_serving=False)
+    store = open_index(corpus, index, rebuild=args.rebuild, device=device, progress=True, keep_serving=False,
+                       builder=builder)
     for warning in store.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     state = "built" if store.rebuilt else "up to date"

@@ -25,13 +25,14 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from tutor.chunking import CHUNKER_VERSION, ROW_SEP, Unit, chunk_sections, make_chunk_id, split_units
 from tutor.config import EMBEDDING_MODEL_NAME, MAX_CORPUS_FILE_BYTES
 from tutor.errors import TutorError
-from tutor.ingest import corpus_files, load_corpus, source_name, split_sections
+from tutor.ingest import Document, corpus_files, load_corpus, source_name, split_sections
 from tutor.models import PATH_SEP, Chunk
 
 log = logging.getLogger(__name__)
@@ -156,11 +157,13 @@ def open_index(
     device: str = "cpu",
     progress: bool = False,
     keep_serving: bool = True,
+    builder: Builder | None = None,
 ) -> Store:
     """Load the index for `corpus_dir`, building or refreshing it first when it is missing, stale or damaged.
 
     When only an update is due and it cannot be written (a full disk), `keep_serving` answers from the
-    previous index, with a warning in `Store.warnings`, instead of failing.
+    previous index, with a warning in `Store.warnings`, instead of failing. `builder` builds in place of
+    the local build (`tutor index --ray`).
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     check_index_location(corpus_dir, index_dir)
@@ -180,7 +183,7 @@ def open_index(
                     "The index in %s cannot be used (%s); rebuilding it from %s.", index_dir, problem, corpus_dir
                 )
     try:
-        return build_index(corpus_dir, index_dir, device=device, progress=progress, fresh=rebuild)
+        return build_index(corpus_dir, index_dir, device=device, progress=progress, fresh=rebuild, builder=builder)
     except IndexWriteError as failure:
         if outdated is None or not keep_serving:
             raise
@@ -469,11 +472,23 @@ def _remove_leftovers(index_dir: Path, *, switched: bool) -> None:
 # --------------------------------------------------------------------------- building
 
 
+class Builder(Protocol):
+    """What builds a new generation once `build_index` holds the lock: the local build, or another."""
+
+    def __call__(self, corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store: ...
+
+
 def build_index(
-    corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False, fresh: bool = False
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    device: str = "cpu",
+    progress: bool = False,
+    fresh: bool = False,
+    builder: Builder | None = None,
 ) -> Store:
     """(Re)build the index, re-embedding only texts the previous index did not hold (all of them if `fresh`,
-    as `tutor index --rebuild` asks, even when the index is current)."""
+    as `tutor index --rebuild` asks, even when the index is current). `builder` replaces the local build."""
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -501,7 +516,7 @@ def build_index(
         except IndexProblem:
             pass
         _remove_leftovers(index_dir, switched=False)
-        return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
+        return (builder or _build_locked)(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
     except OSError as exc:
         raise IndexWriteError(
             f"Cannot write the index in {index_dir} ({exc.strerror or exc}); the index there is unchanged. "
@@ -512,62 +527,121 @@ def build_index(
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store:
-    import faiss
-
     started = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
-    documents, warnings = load_corpus(corpus_dir)
-    if not documents:
-        raise TutorError(
-            f"No readable course documents in {corpus_dir} (.txt, .md, .html, .pdf)."
-            + (" " + " ".join(warnings) if warnings else "")
-        )
-    chunks: list[Chunk] = []
-    titles: list[str] = []
-    for doc in documents:
-        title, sections = split_sections(doc)
-        titles.append(title or Path(doc.source).stem.replace("-", " ").replace("_", " "))
-        chunks.extend(chunk_sections(sections))
-    if not chunks:
-        raise TutorError(f"The documents in {corpus_dir} hold no text to index.")
-    unit_rows: list[dict] = []
-    embedded_units: list[str] = []
-    for position, chunk in enumerate(chunks):
-        units = split_units(chunk.text)
-        unit_rows.extend(
-            {"chunk": position, "text": u.text, "context": u.context, "item": u.item} for u in units
-        )
-        embedded_units.extend(unit_texts(chunk, units))
-
-    passage_texts = [passage_text(c) for c in chunks]
+    parsed = parse_corpus(corpus_dir)
+    wanted = texts_to_embed(parsed)
     cache = {} if fresh else _previous_vectors(index_dir)
-    missing = sorted({t for t in passage_texts + embedded_units if _text_key(t) not in cache})
+    missing = sorted({t for t in wanted if _text_key(t) not in cache})
     if missing:
         embedder = _build_embedder(device)
         if progress:
             print(f"Embedding {len(missing)} new passages and sentences with {embedder.name} on {device}…")
         if any(len(v) != embedder.dim for v in cache.values()):
             cache = {}  # vectors of another size cannot sit in one index with the new ones
-            missing = sorted(set(passage_texts + embedded_units))
+            missing = sorted(set(wanted))
         vectors = embedder.encode(missing, batch_size=64, progress=progress)
         cache.update({_text_key(t): v for t, v in zip(missing, vectors)})
-    dim = len(next(iter(cache.values())))
-    chunk_vectors = np.stack([cache[_text_key(t)] for t in passage_texts]).astype(np.float32)
+    return write_index(index_dir, parsed, cache, fingerprint=fingerprint, embedded=len(missing), fresh=fresh,
+                       started=started)
+
+
+@dataclass
+class DocumentParts:
+    """One course document cut up for the index: its title, its passages, each passage's quotable units."""
+
+    title: str
+    chunks: list[Chunk]
+    units: list[list[Unit]]
+
+
+def cut_document(doc: Document) -> DocumentParts:
+    """Sections, passages and units of one document (the work of a build that parallelises per file)."""
+    title, sections = split_sections(doc)
+    chunks = chunk_sections(sections)
+    return DocumentParts(
+        title=title or Path(doc.source).stem.replace("-", " ").replace("_", " "),
+        chunks=chunks,
+        units=[split_units(c.text) for c in chunks],
+    )
+
+
+@dataclass
+class ParsedCorpus:
+    """A course read and cut up, in corpus order: what an index is built from, before embedding."""
+
+    chunks: list[Chunk]
+    unit_rows: list[dict]  # {"chunk": position in `chunks`, "text", "context", "item"}
+    unit_texts: list[str]  # what is embedded for each row of `unit_rows`
+    titles: list[str]
+    warnings: list[str]
+
+
+def parse_corpus(corpus_dir: Path) -> ParsedCorpus:
+    """Read and cut up every course document under `corpus_dir`."""
+    documents, warnings = load_corpus(corpus_dir)
+    return join_documents(corpus_dir, [cut_document(doc) for doc in documents], warnings)
+
+
+def join_documents(corpus_dir: Path, parts: list[DocumentParts], warnings: list[str]) -> ParsedCorpus:
+    """The corpus from its documents' parts, in corpus order; TutorError when it holds nothing to index."""
+    if not parts:
+        raise TutorError(
+            f"No readable course documents in {corpus_dir} (.txt, .md, .html, .pdf)."
+            + (" " + " ".join(warnings) if warnings else "")
+        )
+    parsed = ParsedCorpus(chunks=[], unit_rows=[], unit_texts=[], titles=[p.title for p in parts],
+                          warnings=list(warnings))
+    for part in parts:
+        for chunk, units in zip(part.chunks, part.units):
+            position = len(parsed.chunks)
+            parsed.chunks.append(chunk)
+            parsed.unit_rows.extend(
+                {"chunk": position, "text": u.text, "context": u.context, "item": u.item} for u in units
+            )
+            parsed.unit_texts.extend(unit_texts(chunk, units))
+    if not parsed.chunks:
+        raise TutorError(f"The documents in {corpus_dir} hold no text to index.")
+    return parsed
+
+
+def texts_to_embed(parsed: ParsedCorpus) -> list[str]:
+    """Every text the index holds a vector for: each passage's, then each unit's (repeats included)."""
+    return [passage_text(c) for c in parsed.chunks] + parsed.unit_texts
+
+
+def write_index(
+    index_dir: Path,
+    parsed: ParsedCorpus,
+    vectors: dict[str, np.ndarray],
+    *,
+    fingerprint: dict[str, str],
+    embedded: int,
+    fresh: bool,
+    started: float,
+) -> Store:
+    """Write `parsed` with its `vectors` (keyed by `_text_key` of each of `texts_to_embed`) as a new generation
+    of the index in `index_dir` and switch to it; the caller holds the build lock. `embedded` counts the texts
+    embedded for this build, `fresh` says whether that was all of them."""
+    import faiss
+
+    dim = len(next(iter(vectors.values())))
+    chunk_vectors = np.stack([vectors[_text_key(passage_text(c))] for c in parsed.chunks]).astype(np.float32)
     unit_vectors = (
-        np.stack([cache[_text_key(t)] for t in embedded_units]).astype(np.float32)
-        if embedded_units
+        np.stack([vectors[_text_key(t)] for t in parsed.unit_texts]).astype(np.float32)
+        if parsed.unit_texts
         else np.zeros((0, dim), np.float32)
     )
     index = faiss.IndexFlatIP(dim)
     index.add(chunk_vectors)
 
     files = {
-        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"),
-        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unit_rows).encode("utf-8"),
+        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in parsed.chunks).encode("utf-8"),
+        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in parsed.unit_rows).encode("utf-8"),
         CHUNK_VECTORS: faiss.serialize_index(index).tobytes(),
         UNIT_VECTORS: _npy_bytes(unit_vectors),
-        DOCUMENTS: (json.dumps({"titles": titles, "warnings": warnings}, indent=2, ensure_ascii=False) + "\n")
-        .encode("utf-8"),
+        DOCUMENTS: (json.dumps({"titles": parsed.titles, "warnings": parsed.warnings}, indent=2, ensure_ascii=False)
+                    + "\n").encode("utf-8"),
     }
     generation = f"generation-{secrets.token_hex(8)}"
     manifest = {
@@ -578,9 +652,9 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
         "dim": dim,
         "generation": generation,
         "corpus": fingerprint,
-        "chunks": len(chunks),
-        "units": len(unit_rows),
-        "embedded_texts": len(missing),
+        "chunks": len(parsed.chunks),
+        "units": len(parsed.unit_rows),
+        "embedded_texts": embedded,
         "fresh": fresh,
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -589,7 +663,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     }
     _write_generation(index_dir, generation, files, manifest)
     _remove_leftovers(index_dir, switched=True)
-    log.info("Indexed %d passages (%d newly embedded texts) in %s", len(chunks), len(missing), index_dir)
+    log.info("Indexed %d passages (%d newly embedded texts) in %s", len(parsed.chunks), embedded, index_dir)
     try:
         store = load_index(index_dir, fingerprint)
     except IndexProblem as problem:  # only if something rewrote the folder behind the lock's back
