@@ -1,24 +1,29 @@
 """Content terms of a text, for BM25 and for matching questions to sentences: lower-cased words
-without stop words, lightly stemmed, with ordinals as digits ("third step" matches "Step 3") and "vs"
-as "versus"."""
+without stop words, stemmed by the Snowball English stemmer, with ordinals as digits ("third step"
+matches "Step 3") and "vs" as "versus"."""
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
-STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her
-    here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
-    only or other our out over own same she should so some such than that the their them then there these
-    they this those through to too under until up very was we were what when where which while who whom why
-    will with would you your yours s t don let lets tell explain describe name list give mention according
-    article text course material""".split()
+import Stemmer
+from stopwords import get_stopwords
+
+# A common English stop list (the `stopwords` package's), and what it leaves in: modal and filler words
+# ("can", "will", "just", "also", "now"), pieces of contractions ("don't" gives "don" and "t"), and the
+# words of how a question is put ("Tell me", "Explain", "According to the article").
+STOPWORDS = frozenset(get_stopwords("english")) - {""} | frozenset(
+    """also can just now will s t don let lets tell explain describe name list give mention according article
+    text course material""".split()
 )
 # A decimal ("4.0", "0.6") is one token, or "4.0" and "0.6%" would share the term "0".
 TOKEN_RE = re.compile(r"\d+(?:\.\d+)+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
+# An acronym's plural ("CNNs", "GPUs"): its "s" goes before the case does, as lower-cased the stemmer cannot
+# tell "gpus" from "virus", nor keeps "cnn" from "cnns".
+ACRONYM_PLURAL_RE = re.compile(r"\b([A-Z][A-Z0-9]*[A-Z])s\b")
 
 
 ORDINALS = {
@@ -29,21 +34,18 @@ ORDINALS = {
 SAME_AS = {**ORDINALS, "vs": "versus"}
 
 
-# Singulars that end in "s" ("class", "focus", "analysis", "bias"): their "s" is not a plural's.
-SINGULAR_ENDINGS = ("ss", "us", "is", "ias")
+# Snowball's English stemmer ("Porter2"), from PyStemmer's C build. One instance holds state while it
+# stems, so threads (the web UI's) take turns; the cache answers most calls without it.
+SNOWBALL = Stemmer.Stemmer("english", 0)
+SNOWBALL_LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix stripper: enough to match 'models'/'model' and 'training'/'trained'/'train', and
-    'focus'/'focuses'/'focused'. A final 'e' goes too, so that 'challenge'/'challenges' and
-    'scale'/'scaled'/'scaling' meet."""
-    for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
-        if word.endswith(suffix) and len(word) >= min_len and not word.endswith(SINGULAR_ENDINGS):
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    if len(word) >= 4 and word.endswith("e") and not word.endswith("ee"):
-        word = word[:-1]
-    return word
+    """The Snowball English stem of a lower-cased word: 'models'/'model', 'training'/'trained'/'train',
+    'generously'/'generous' and 'university'/'universities' meet."""
+    with SNOWBALL_LOCK:
+        return SNOWBALL.stemWord(word)
 
 
 # Letters that Unicode does not decompose into a base letter and an accent.
@@ -61,9 +63,9 @@ def fold(text: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Content terms of `text`: lower-cased, without accents, stop words dropped, lightly stemmed."""
+    """Content terms of `text`: lower-cased, without accents, stop words dropped, stemmed."""
     out = []
-    for token in TOKEN_RE.findall(fold(text)):
+    for token in TOKEN_RE.findall(fold(ACRONYM_PLURAL_RE.sub(r"\1", text))):
         for part in token.replace("'", "-").split("-") if "-" in token or "'" in token else (token,):
             if part and part not in STOPWORDS:
                 out.append(SAME_AS.get(part) or stem(part))
