@@ -11,6 +11,7 @@ from tutor.evaluation import load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = sorted((ROOT / "eval").glob("*/questions.jsonl"))
+EXTERNAL = "course-folder.txt"  # a set about a course that is not in the repository names its folder here
 
 
 def _course_text(set_dir: Path) -> str:
@@ -29,7 +30,7 @@ def test_every_set_is_described_in_the_readme():
         assert f"`{path.parent.name}/`" in readme, path.parent.name
 
 
-@pytest.mark.parametrize("path", SETS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", [p for p in SETS if not (p.parent / EXTERNAL).is_file()], ids=lambda p: p.parent.name)
 def test_an_evaluation_set_is_well_formed(path):
     text = _course_text(path.parent)
     questions = load_questions(path)
@@ -41,3 +42,30 @@ def test_an_evaluation_set_is_well_formed(path):
             assert q.keywords and all(k.lower() in q.evidence.lower() for k in q.keywords), q.id
         else:
             assert not q.keywords and not q.evidence, q.id
+
+
+@pytest.mark.parametrize("path", [p for p in SETS if (p.parent / EXTERNAL).is_file()], ids=lambda p: p.parent.name)
+def test_a_set_about_an_outside_course_quotes_the_pages_it_names(path):
+    """Its evidence is the text the tutor reads from the page each question names (checked where the
+    course is installed), and holds the expected keywords."""
+    import json
+    import re
+
+    from tutor.ingest import read_document
+
+    folder = Path((path.parent / EXTERNAL).read_text(encoding="utf-8").strip())
+    rows = {str(row["id"]): row for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    questions = load_questions(path)
+    assert any(not q.answerable for q in questions)
+    for q in questions:
+        if not q.answerable:
+            assert not q.keywords and not q.evidence, q.id
+            continue
+        assert q.keywords and all(k.lower() in q.evidence.lower() for k in q.keywords), q.id
+        assert rows[q.id].get("source"), q.id
+    if not folder.is_dir():
+        pytest.skip(f"the course of {path.parent.name} is not installed at {folder}")
+    for q in (q for q in questions if q.answerable):
+        page = folder / rows[q.id]["source"]
+        text = " ".join(read_document(page, page.name).text.split())
+        assert re.sub(r"\s+", " ", q.evidence) in text, q.id

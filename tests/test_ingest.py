@@ -119,6 +119,50 @@ def test_a_small_article_beside_the_page_text_does_not_hide_it(tmp_path):
     assert words("genes heredity alleles variants related news") <= said(chunks)
 
 
+DOCS_PAGE = """<!doctype html>
+<html><head><title>Gearboxes — Widget documentation</title></head><body>
+<div class="related" role="navigation"><h3>Navigation</h3>
+  <ul><li><a href="genindex.html">index</a></li><li><a href="modules.html">modules</a> |</li>
+  <li><a href="next.html">next</a> |</li><li><a href="prev.html">previous</a> |</li></ul></div>
+<div class="document"><div class="bodywrapper"><div class="body"{role}>
+<section id="gearboxes"><h1>Gearboxes<a class="headerlink" href="#gearboxes" title="Permalink">¶</a></h1>
+<p>A gearbox trades speed for torque.</p>
+<section id="ratios"><h2>Ratios<a class="headerlink" href="#ratios" title="Permalink">¶</a></h2>
+<p>The ratio is driven teeth over driving teeth, as in <a href="#ratios">that section</a>.</p>
+<dl><dt id="box.shift"><code>shift(gear)</code><a href="#box.shift" title="Permalink">¶</a></dt>
+<dd><p>Moves the selector to <em>gear</em>.</p></dd></dl>
+<div class="highlight"><pre><span class="k">for</span> gear <span class="ow">in</span> box:
+    shift(gear)</pre></div>
+<footer><p>Chapter footnote: ratios above one reduce speed.</p></footer>
+</section></section>
+</div></div>
+<div class="sidebar-wrapper"><h3>Table of Contents</h3><ul><li><a href="#">Sidebartoc</a></li></ul>
+  <h4>Previous topic</h4><p><a href="prev.html">Clutches</a></p>
+  <h3>This Page</h3><ul><li><a href="bugs.html">Report a Bug</a></li><li><a href="src.txt">Show Source</a></li></ul>
+  <div class="searchbox"><h3>Quick search</h3><form><input type="text" name="q"><input type="submit" value="Go"></form></div>
+</div></div>
+<div class="footer">© Copyright 2026 Widgetworks. Found a bug?</div>
+</body></html>
+"""
+
+
+@pytest.mark.parametrize("role", ['', ' role="main"'], ids=["content in the body", "content marked main"])
+def test_a_documentation_page_loses_its_bars_sidebar_footer_and_permalink_marks(tmp_path, role):
+    page = tmp_path / "gearboxes.html"
+    page.write_text(DOCS_PAGE.replace("{role}", role), encoding="utf-8")
+    doc, title, chunks = passages(page)
+    shown = said(chunks)
+    assert words("gearbox trades speed for torque ratio driven teeth that section shift gear moves selector "
+                 "for in box chapter footnote ratios above one reduce") <= shown
+    furniture = words("Navigation index modules next previous Sidebartoc Table Contents Previous topic Clutches "
+                      "This Page Report Bug Show Source Quick search Go Copyright Widgetworks Found")
+    assert not furniture & shown, furniture & shown
+    text = "\n".join(c.text for c in chunks)
+    assert "¶" not in text + title and [h.text for h in doc.headings] == ["Ratios"]
+    assert "shift(gear)" in text.split("\n") and next(c for c in chunks if "torque" in c.text).section == ""
+    assert next(c for c in chunks if "Moves the selector" in c.text).section == "Ratios"
+
+
 def test_html_course_files_lose_scripts_and_hidden_text(tmp_path):
     page = tmp_path / "x.html"
     page.write_text('<p>Seen text.</p><p hidden>secretone</p><div aria-hidden="true">secrettwo</div>'

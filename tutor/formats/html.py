@@ -3,13 +3,17 @@
 The page is parsed by an HTML5 parser (selectolax over Lexbor), so optional end tags (`<tr><td>a<td>b`),
 a missing `</tr>` and nested tables build the tree a browser would. The content is `<main>` (or the
 single `<article>`, when it holds most of the page's words) when the page has one, else `<body>`;
-navigation, page headers and footers, asides, forms, scripts, styles and hidden elements are dropped.
-A header or footer inside an article or section belongs to it and is kept. Every other word of the
-content is kept: nothing is judged boilerplate by its length or link density, since a course page's
-short paragraphs are course material.
+navigation, page headers and footers, asides, forms, scripts, styles and hidden elements are dropped,
+and so are blocks whose role or class names them furniture (a `<div class="sidebar">`, `class="footer"`),
+for sites that mark their page parts that way, and the permalink marks beside headings (a `¶` or `#` link
+to the heading itself). A header, footer or such block inside an article or section belongs to it and is
+kept. Every other word of the content is kept: nothing is judged boilerplate by its length or link density,
+since a course page's short paragraphs are course material.
 """
 
 from __future__ import annotations
+
+import re
 
 from tutor.formats import Outline, TextLimitReached, clean_line
 
@@ -19,6 +23,10 @@ DROP = frozenset(
     "iframe object embed svg canvas audio video map dialog menu".split()
 )
 FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "complementary", "menu", "menubar"})
+# Class names (or a part of one, split at "-" and "_") that mark a block as page furniture.
+FURNITURE_CLASSES = frozenset("nav navbar navigation sidebar footer breadcrumb breadcrumbs".split())
+# What a permalink beside a heading shows: a link to a spot on the page that holds only one of these.
+PERMALINK_MARKS = frozenset("¶ § # 🔗 ⚓".split())
 SECTIONING = frozenset({"article", "section", "main"})
 BLOCKS = frozenset(
     "p div section article main header footer blockquote figure figcaption address details summary "
@@ -94,15 +102,32 @@ def _is_furniture(node) -> bool:
         return True
     if _attr(node, "role") in FURNITURE_ROLES:
         return True
-    if tag in ("header", "footer"):
-        # A page's header or footer; one inside an article or section is that part's own.
-        parent = node.parent
-        while parent is not None:
-            if parent.tag in SECTIONING:
-                return False
-            parent = parent.parent
-        return True
+    if tag == "a":
+        return _is_permalink(node)
+    if tag in ("header", "footer") or _furniture_class(node):
+        # A page's header, footer or sidebar; one inside an article or section is that part's own.
+        return not _in_sectioning(node)
     return False
+
+
+def _furniture_class(node) -> bool:
+    classes = _attr(node, "class")
+    if not classes:
+        return False
+    return any(part in FURNITURE_CLASSES for name in classes.split() for part in re.split(r"[-_]", name))
+
+
+def _in_sectioning(node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in SECTIONING or _attr(parent, "role") in ("main", "article"):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _is_permalink(node) -> bool:
+    return _attr(node, "href").startswith("#") and node.text(deep=True).strip() in PERMALINK_MARKS
 
 
 def _dropped(node, root) -> bool:
