@@ -60,7 +60,7 @@ class Teachers:
     def allows(self, username: str | None, host: str | None) -> bool:
         if self.user:
             return username == self.user
-        return self.local and is_loopback(host)
+        return self.local and username is None and is_loopback(host)
 
     def refusal(self) -> str:
         if self.user:
