@@ -27,6 +27,8 @@ from tutor.ui_render import CourseFacts, course_title
 
 log = logging.getLogger(__name__)
 
+REFRESH_SECONDS = 2.0  # how often a page asks for the courses' titles and facts while they open
+
 
 def is_loopback(host: str | None) -> bool:
     if host in ("localhost",):
@@ -157,6 +159,10 @@ class ServedLibrary:
 
     def ready(self, name: str) -> bool:
         return name in self._served
+
+    def settled(self) -> bool:
+        """Whether every course is open or has failed to open: their titles and facts no longer change alone."""
+        return all(name in self._served or name in self._failed for name in self.courses)
 
     def prepare(self, name: str) -> None:
         """Start opening the course in the background, unless it is open, opening or failed."""
@@ -384,9 +390,11 @@ def wire_library(app, library: ServedLibrary, teachers: Teachers, panel: Teacher
                 gr.update(choices=library.choices(), value=key), gr.update(visible=teacher),
                 documents_update(key) if teacher else gr.update())
 
-    def pick(key, top_k_value, generator_choice, request: gr.Request):
+    def pick(key, previous, top_k_value, generator_choice, request: gr.Request):
         """Another course: a fresh conversation, that course's header, and its documents for a teacher."""
         key = key_of(key)
+        if key == previous:  # picked again: the conversation stays
+            return (gr.skip(),) * 11
         library.prepare(key)
         teacher = teachers.allows(*request_identity(request))
         return ([], "", [], EMPTY_SOURCES, [], *view(key, top_k_value, generator_choice), key,
@@ -424,12 +432,21 @@ def wire_library(app, library: ServedLibrary, teachers: Teachers, panel: Teacher
         return (_message(said, error=error), documents_update(k) if teacher else gr.update(),
                 *view(k, top_k_value, generator_choice))
 
+    def refresh(key, top_k_value, generator_choice):
+        """While courses open in the background: their titles in the picker, and the picked one's facts."""
+        key = key_of(key)
+        return (gr.update(choices=library.choices(), value=key), *view(key, top_k_value, generator_choice),
+                gr.Timer(active=not library.settled()))
+
     header, status, about = course_view
+    ticker = gr.Timer(REFRESH_SECONDS, active=not library.settled())
+    ticker.tick(refresh, [picker, top_k, generator_box], [picker, header, status, about, ticker],
+                api_visibility="private", queue=False)
     app.load(load, [saved, saved_course, top_k, generator_box],
              [conversation[0], conversation[2], conversation[3], header, status, about, picker, panel.box,
               panel.documents], api_visibility="private")
-    picker.input(pick, [picker, top_k, generator_box], [*conversation, header, status, about, saved_course,
-                                                       panel.documents, panel.message],
+    picker.input(pick, [picker, saved_course, top_k, generator_box],
+                 [*conversation, header, status, about, saved_course, panel.documents, panel.message],
                  api_visibility="private", queue=False)
     panel.upload.upload(add, [panel.upload, picker, top_k, generator_box],
                         [panel.message, panel.documents, panel.upload, header, status, about],
