@@ -397,3 +397,53 @@ def test_in_the_browser_each_session_keeps_its_own_course(local_server, browser)
     expect(asked(botany, "What do roots do?", 1)).to_contain_text("anchor", timeout=WAIT_MS)
     for page in (astronomy, botany):
         page.context.close()
+
+
+# -------------------------------------------------------------------------------------- the command
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["chat", "--teacher", "t:pw"], "use it with --library"),
+    (["chat", "--library", "LIB", "--teacher", "same:pw", "--auth", "same:other"], "give them different names"),
+    (["chat", "--library", "LIB", "--teacher", "nopassword"], "--teacher takes USER:PASS"),
+    (["chat", "--library", "LIB", "--corpus", "LIB/astro"], "leave out --corpus"),
+    (["chat", "--library", "MISSING"], "Library folder not found"),
+])
+def test_chat_library_options_are_checked_before_anything_loads(argv, says, tmp_path, capsys):
+    from tutor.cli import main
+
+    root = write_library(tmp_path / "courses")
+    argv = [a.replace("LIB", str(root)).replace("MISSING", str(tmp_path / "missing")) for a in argv]
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
+    assert not (root / ".tutor-indexes").exists()
+
+
+def test_tutor_chat_library_serves_every_course_and_indexes_them_outside_their_folders(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from gradio_client import Client
+
+    root = write_library(tmp_path / "courses")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    chat = subprocess.Popen([sys.executable, "-m", "tutor", "chat", "--library", str(root), "--port", str(port),
+                             "--generator", "extractive", "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        started = time.monotonic()
+        first = chat.stdout.readline()
+        assert f"is open at http://127.0.0.1:{port}/" in first and "2 courses (astro, botany)" in first
+        said = first + chat.stdout.readline()
+        assert "you may add and remove them from this computer's browser" in said
+        student = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        answer = student.predict("What do roots do?", "botany", api_name="/ask")
+        assert "anchor" in answer["answer"], (answer, time.monotonic() - started)
+        assert sorted(p.name for p in (root / ".tutor-indexes").iterdir()) == ["astro", "botany"]
+        assert sorted(p.name for p in (root / "botany").iterdir()) == ["plants.md"]  # the course folder is the teacher's
+    finally:
+        chat.terminate()
+        chat.wait(timeout=30)
