@@ -336,6 +336,17 @@ def _message(text: str, *, error: bool = False) -> str:
     return f'<p class="{kind}" id="tutor-teacher-message">{esc(text)}</p>'
 
 
+def forget_upload(path: Path) -> None:
+    """Delete Gradio's copy of an uploaded file (the course keeps its own), and only a file in its upload folder."""
+    from gradio.utils import get_upload_folder
+
+    try:
+        if Path(path).resolve().is_relative_to(Path(get_upload_folder()).resolve()):
+            Path(path).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def teacher_panel(library: ServedLibrary, teachers: Teachers) -> TeacherPanel:
     """The panel's components, hidden until a teacher's session loads (see `wire_library`)."""
     import gradio as gr
@@ -405,20 +416,21 @@ def wire_library(app, library: ServedLibrary, teachers: Teachers, panel: Teacher
         if not path:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        name = Path(str(path)).name
-        if not teachers.allows(*request_identity(request)):
-            log.warning("Refused an upload from %s.", request_identity(request))
-            yield _message(teachers.refusal(), error=True), gr.skip(), None, gr.skip(), gr.skip(), gr.skip()
-            return
-        yield (_message(f"Adding “{name}”: checking it and re-indexing the course… until the new version is "
-                        "ready, the current one keeps answering."), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
-               gr.skip())
+        upload = Path(str(path))
         try:
-            said, error = library.add(key, name, Path(str(path)), teachers, *request_identity(request)), False
-        except TutorError as exc:
-            said, error = str(exc), True
+            if not teachers.allows(*request_identity(request)):
+                log.warning("Refused an upload from %s.", request_identity(request))
+                yield _message(teachers.refusal(), error=True), gr.skip(), None, gr.skip(), gr.skip(), gr.skip()
+                return
+            yield (_message(f"Adding “{upload.name}”: checking it and re-indexing the course… until the new "
+                            "version is ready, the current one keeps answering."), *(gr.skip(),) * 5)
+            try:
+                said = library.add(key, upload.name, upload, teachers, *request_identity(request))
+                error = False
+            except TutorError as exc:
+                said, error = str(exc), True
         finally:
-            Path(str(path)).unlink(missing_ok=True)  # Gradio's copy of the upload: the course has its own now
+            forget_upload(upload)
         k = key_of(key)
         yield (_message(said, error=error), documents_update(k), None, *view(k, top_k_value, generator_choice))
 
