@@ -358,8 +358,14 @@ def test_in_the_browser_a_teacher_picks_a_course_uploads_a_document_and_removes_
     expect(asked(page, MITOSIS_Q, 0)).to_contain_text("does not cover", timeout=WAIT_MS)
 
     page.locator("#tutor-teacher").get_by_text("Course documents (teacher)").click()
-    page.locator("#tutor-upload input[type=file]").set_input_files(
-        {"name": "cells.md", "mimeType": "text/markdown", "buffer": MITOSIS.encode()})
+    upload = page.locator("#tutor-upload input[type=file]")
+    upload.set_input_files({"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"})
+    expect(page.get_by_text("Invalid file type: setup.exe")).to_be_visible(timeout=WAIT_MS)
+    upload.set_input_files({"name": "big.md", "mimeType": "text/markdown", "buffer": b"word " * 20_000})
+    expect(page.get_by_text("exceed the maximum allowed size")).to_be_visible(timeout=WAIT_MS)
+    assert sorted(p.name for p in (root / "botany").iterdir()) == ["plants.md"]
+
+    upload.set_input_files({"name": "cells.md", "mimeType": "text/markdown", "buffer": MITOSIS.encode()})
     message = page.locator("#tutor-teacher-message")
     expect(message).to_contain_text("Added “cells.md”", timeout=60_000)
     assert (root / "botany" / "cells.md").read_text(encoding="utf-8") == MITOSIS
@@ -367,7 +373,7 @@ def test_in_the_browser_a_teacher_picks_a_course_uploads_a_document_and_removes_
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "library-teacher.png"), full_page=True)
 
-    page.locator("#tutor-upload input[type=file]").set_input_files(
+    upload.set_input_files(
         {"name": "../../escape.html", "mimeType": "text/html", "buffer": b"<h1>Escape</h1><p>Outside.</p>"})
     expect(message).to_contain_text("escape.html", timeout=60_000)
     assert not (root / "escape.html").exists() and not (root.parent / "escape.html").exists()

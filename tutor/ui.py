@@ -1,13 +1,15 @@
-"""The chat tutor in the browser: a Gradio app over the tutors of one `ServedCourse`.
+"""The chat tutor in the browser: a Gradio app over the tutors of one `ServedCourse`, or of a library of them.
 
     app = build_app(Tutor.load())                   # a gr.Blocks; `tutor chat` serves it
     app.launch(**launch_options())
+    app = build_app(library=ServedLibrary(find_courses(Path("courses")), "auto"))   # `tutor chat --library`
 
 Thin like the other front doors: it calls `Tutor.stream` (the chat) and `Tutor.ask` (the `/ask` API) and
 formats with `tutor.ui_render`, which turns everything a student types or a course file holds into text.
 The server keeps nothing per student beyond Gradio's session state; the conversation is also kept in the
 browser's storage so that it survives a reload. Request limits live in `tutor.ui_guard`; loading
-generators and following course changes in `tutor.ui_course`.
+generators and following course changes in `tutor.ui_course`; the course picker and a teacher's uploads in
+`tutor.ui_library`.
 """
 
 import logging

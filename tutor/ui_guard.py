@@ -2,6 +2,7 @@
 and questions waiting per client.
 
     app.launch(app_kwargs={"middleware": guard_middleware()}, ...)   # sizes, uploads, sign-in throttle
+    guard_middleware(upload_gate=is_teacher, max_upload=20 * 2**20)    # a library's teacher may upload
     limit_waiting_per_client(app, 32)                                # after app.queue()
 
 The middleware sits in front of every route Gradio serves, so an oversized or unwanted request is refused
