@@ -461,3 +461,34 @@ def test_tutor_chat_library_serves_every_course_and_indexes_them_outside_their_f
     finally:
         chat.terminate()
         chat.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_in_the_browser_only_the_teachers_sign_in_shows_the_documents_panel(signed_in, browser):
+    import time
+
+    from playwright.sync_api import expect
+
+    from tests.test_browser import WAIT_MS
+
+    _, url = signed_in
+    shown_after = None
+    for (user, password), teacher in ((TEACHER, True), (STUDENT, False)):
+        page = browser.new_context().new_page()
+        page.goto(url)
+        page.get_by_label("username").fill(user)
+        page.get_by_label("password").fill(password)
+        page.keyboard.press("Enter")
+        page.locator("#tutor-question textarea").wait_for(timeout=WAIT_MS)
+        ready = time.monotonic()
+        panel = page.get_by_text("Course documents (teacher)")
+        if teacher:
+            expect(panel).to_be_visible(timeout=WAIT_MS)
+            shown_after = time.monotonic() - ready
+        else:
+            # The page's load event shows the panel to a teacher: give it three times what it took for one.
+            page.wait_for_timeout(max(2_000, 3_000 * shown_after))
+            expect(panel).not_to_be_visible()
+            expect(page.locator("#tutor-upload")).not_to_be_visible()
+        page.context.close()
