@@ -374,7 +374,7 @@ def wire_library(app, library: ServedLibrary, teachers: Teachers, panel: Teacher
     """The library's events: the picker (per session), the page load, and the teacher's add and remove."""
     import gradio as gr
 
-    from tutor.ui import EMPTY_SOURCES, chat_messages, restored
+    from tutor.ui import EMPTY_SOURCES, MAX_TOP_K, chat_messages, restored
     from tutor.ui_render import about_html, header_html, render_sources, status_line
 
     def key_of(value: object) -> str:
@@ -383,7 +383,7 @@ def wire_library(app, library: ServedLibrary, teachers: Teachers, panel: Teacher
     def view(key: str, top_k_value, generator_choice) -> tuple:
         facts = library.facts(key, generator_choice)
         try:
-            k = min(max(int(top_k_value), 1), 10)
+            k = min(max(int(top_k_value), 1), MAX_TOP_K)
         except (TypeError, ValueError):
             k = default_k
         return header_html(facts), status_line(facts, k), about_html(facts, k)
