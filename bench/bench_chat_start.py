@@ -7,6 +7,12 @@ first on a fresh (empty) index folder, so that the chat must build the index bef
 (warm restarts: the index is current, files in the OS cache). The baseline, measured in the same run, is a
 bare `python -c "import gradio, torch"`: the imports any Gradio + torch app pays before doing anything.
 Targets: a warm restart serves within 6 s; the first start says what it is doing while it builds.
+
+    python bench/bench_chat_start.py --library 3
+
+A course library instead: N copies of the course as N course folders, all on fresh indexes. Times
+`tutor chat --library` until it serves, and until the last course answers a question (the courses are
+indexed in the background); the baseline, in the same run, is one course's first start on a fresh index.
 """
 
 from __future__ import annotations
@@ -37,12 +43,14 @@ def env() -> dict:
 
 
 def paths(args) -> list[str]:
+    if getattr(args, "library_dir", None):
+        return ["--library", args.library_dir]
     return (["--corpus", args.corpus] if args.corpus else []) + ["--index", args.index]
 
 
-def time_start(args) -> tuple[float, float, str]:
+def time_start(args, then=None) -> tuple[float, float, str]:
     """Seconds from spawning `tutor chat` until GET / answers 200, the CPU seconds the process used by then, and
-    what it printed on its standard output."""
+    what it printed on its standard output. `then(url, started)`, if given, runs while it still serves."""
     port = free_port()
     out = tempfile.TemporaryFile("w+")
     started = time.perf_counter()
@@ -59,6 +67,8 @@ def time_start(args) -> tuple[float, float, str]:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
                     if response.status == 200:
                         seconds, cpu = time.perf_counter() - started, cpu_seconds(proc.pid)
+                        if then is not None:
+                            then(f"http://127.0.0.1:{port}/", started)
                         time.sleep(0.3)  # let it finish printing the address
                         out.seek(0)
                         return seconds, cpu, out.read()
@@ -90,11 +100,45 @@ def time_imports() -> float:
     return time.perf_counter() - started
 
 
+def library(args) -> None:
+    import shutil
+
+    from gradio_client import Client
+
+    corpus = Path(args.corpus or ROOT / "corpus")
+    with tempfile.TemporaryDirectory(prefix="bench-chat-library-") as tmp:
+        args.index = str(Path(tmp) / "single-index")
+        single = time_start(args)[0]
+        args.library_dir = str(Path(tmp) / "courses")
+        names = [f"course-{i + 1}" for i in range(args.library)]
+        for name in names:
+            shutil.copytree(corpus, Path(args.library_dir) / name)
+        answered = {}
+
+        def ask_last(url: str, started: float) -> None:
+            client = Client(url, verbose=False)
+            answer = client.predict("What is model drift?", names[-1], api_name="/ask")
+            answered["seconds"] = time.perf_counter() - started
+            answered["ok"] = not answer.get("error")
+
+        serving, cpu, printed = time_start(args, then=ask_last)
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f} (a shared machine stretches wall times)")
+    print(f"baseline, one course on a fresh index: serving after {single:.1f} s (index built first)")
+    print(f"library of {args.library} courses, fresh indexes: serving after {serving:.1f} s "
+          f"({serving / single:.2f}x the one course); CPU time by then {cpu:.1f} s")
+    print(f"  the last course answered a question after {answered.get('seconds', float('nan')):.1f} s "
+          f"(opened in the background){'' if answered.get('ok') else ' WITH AN ERROR'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="starts to time (the first on a fresh index; default 3)")
     parser.add_argument("--corpus")
+    parser.add_argument("--library", type=int, metavar="N", help="time a library of N copies of the course instead")
     args = parser.parse_args()
+    if args.library:
+        library(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench-chat-index-") as index:
         args.index = index

@@ -18,6 +18,7 @@ EPILOG = """examples:
   tutor ask --json "How do academia and industry differ in risk tolerance?"
   tutor batch exam.md --out answers.html
   tutor chat                      # http://127.0.0.1:7860
+  tutor chat --library courses/   # a course picker over every folder in courses/
   tutor index --rebuild
   tutor index --ray HEAD:6379     # parse and embed on a Ray cluster
   tutor eval                      # the project's question set
@@ -94,7 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     chat.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     chat.add_argument("--share", action="store_true", help="also make a public share link (off by default)")
-    chat.add_argument("--auth", metavar="USER:PASS", help="require this user name and password")
+    chat.add_argument("--auth", metavar="USER:PASS", action="append",
+                      help="require signing in with this user name and password (repeat for more accounts)")
+    chat.add_argument("--library", metavar="DIR",
+                      help="serve every course folder under DIR, with a course picker; each course is indexed in "
+                           "INDEX/<course> with --index INDEX, else in DIR/.tutor-indexes/<course>")
+    chat.add_argument("--teacher", metavar="USER:PASS",
+                      help="with --library: the account that may add and remove course documents in the chat "
+                           "(sign-in is then required: students sign in with --auth). Without it, documents can be "
+                           "changed only when the chat listens on 127.0.0.1 with no sign-in and no share link")
     _common(chat)
 
     ev = sub.add_parser(

@@ -1,13 +1,15 @@
-"""The chat tutor in the browser: a Gradio app over the tutors of one `ServedCourse`.
+"""The chat tutor in the browser: a Gradio app over the tutors of one `ServedCourse`, or of a library of them.
 
     app = build_app(Tutor.load())                   # a gr.Blocks; `tutor chat` serves it
     app.launch(**launch_options())
+    app = build_app(library=ServedLibrary(find_courses(Path("courses")), "auto"))   # `tutor chat --library`
 
 Thin like the other front doors: it calls `Tutor.stream` (the chat) and `Tutor.ask` (the `/ask` API) and
 formats with `tutor.ui_render`, which turns everything a student types or a course file holds into text.
 The server keeps nothing per student beyond Gradio's session state; the conversation is also kept in the
 browser's storage so that it survives a reload. Request limits live in `tutor.ui_guard`; loading
-generators and following course changes in `tutor.ui_course`.
+generators and following course changes in `tutor.ui_course`; the course picker and a teacher's uploads in
+`tutor.ui_library`.
 """
 
 import logging
@@ -26,6 +28,7 @@ from tutor.errors import TutorError
 from tutor.models import PATH_SEP, Answer
 from tutor.ui_course import ServedCourse
 from tutor.ui_guard import MAX_BODY_BYTES, guard_middleware, limit_waiting_per_client
+from tutor.ui_library import ServedLibrary, Teachers, teacher_panel, wire_library
 from tutor.ui_practice import practice_tab
 from tutor.ui_render import (
     EMPTY_SOURCES,
@@ -252,25 +255,58 @@ def _top_k(value: object, default: int) -> int:
 # -------------------------------------------------------------------------------------------------- the app
 
 
-def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | None = None,
-              course: ServedCourse | None = None, backend: str = "auto"):
-    """The chat as a Gradio Blocks app (not launched). `generator` names the spec `tutor` was loaded with."""
+def build_app(tutor=None, *, generator: str | None = None, examples: Sequence[str] | None = None,
+              course: ServedCourse | None = None, backend: str = "auto", library: ServedLibrary | None = None,
+              teachers: Teachers | None = None):
+    """The chat as a Gradio Blocks app (not launched). `generator` names the spec `tutor` was loaded with.
+
+    With a `library` (and no `tutor`): a course picker, each session answered from the course it picked, and
+    for `teachers` a panel that adds and removes the picked course's documents."""
     import gradio as gr
 
-    spec = generator or config.default_generator()
-    course = course or ServedCourse(tutor, spec, backend=backend)
-    if examples is None:
-        examples = example_questions(tutor)
-    facts = course.facts()
+    spec = generator or (library.spec if library is not None else config.default_generator())
+    if library is None:
+        course = course or ServedCourse(tutor, spec, backend=backend)
+        if examples is None:
+            examples = example_questions(tutor)
+        default_k = tutor.top_k
+    else:
+        examples = ()  # made from one course's headings; the picked course changes per session
+        default_k = library.top_k
+        teachers = teachers or Teachers()
+
+    def served(course_key: str | None) -> ServedCourse:
+        """The course a request answers from: the one served, or the library course the session picked."""
+        return course if library is None else library.wait(course_key)
+
+    def facts_of(course_key: str | None, generator_choice: str | None = None):
+        if library is None:
+            return course.facts(generator_choice)
+        return library.facts(course_key if course_key in library.courses else library.default, generator_choice)
+
+    facts = facts_of(library.default if library is not None else None)
     answering = {"concurrency_limit": concurrency_limit(), "concurrency_id": "answer"}
 
-    def respond(question: str, turns: list, top_k: float, generator_choice: str) -> Iterator:
+    def respond(question: str, turns: list, top_k: float, generator_choice: str,
+                course_key: str | None = None) -> Iterator:
         """Stream the answer into the chat; the sources panel follows the newest answer."""
         turns = list(turns or [])
         if isinstance(question, str) and not question.strip():
             yield (gr.skip(),) * 6
             return
-        current, note = course.tutor(generator_choice)
+        if library is not None and not library.ready(course_key):
+            waiting = chat_messages(turns) + [
+                {"role": "user", "content": render_question(str(question)[:SHOWN_BAD_QUESTION])},
+                {"role": "assistant", "content": render_partial("Opening the course (reading and indexing its "
+                                                                "documents)…")}]
+            yield (waiting, "") + (gr.skip(),) * 4
+        try:
+            active = served(course_key)
+        except TutorError as exc:
+            turns.append(error_turn(question, str(exc), spec))
+            yield chat_messages(turns), question, turns, render_sources(turns), gr.skip(), gr.skip()
+            return
+        current, note = active.tutor(generator_choice)
         k = _top_k(top_k, current.top_k)
         problem = precheck(question)
         shown = question if isinstance(question, str) and len(question) <= SHOWN_BAD_QUESTION else \
@@ -293,7 +329,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
             except TutorError as exc:
                 answer = error_turn(question, str(exc), current.generator)
         turns.append(answer)
-        facts_now = course.facts(generator_choice)
+        facts_now = facts_of(course_key, generator_choice)
         status = status_line(facts_now, k) if not note else status_line(facts_now, k).replace(
             "</p>", f" · {esc(note)}</p>")
         # A refused question stays in the box so that the student can shorten or fix it.
@@ -305,30 +341,48 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
         served now (the course may have changed since the app was built)."""
         turns = restored(saved)
         facts_now = course.facts(generator_choice)
-        k = _top_k(top_k, tutor.top_k)
+        k = _top_k(top_k, default_k)
         return (chat_messages(turns), turns, render_sources(turns), status_line(facts_now, k),
                 about_html(facts_now, k), header_html(facts_now))
 
     def reset():
         return [], "", [], EMPTY_SOURCES, []
 
-    def settings_changed(top_k, generator_choice):
-        note = course.prepare(generator_choice)
-        facts_now = course.facts(generator_choice)
-        k = _top_k(top_k, tutor.top_k)
+    def settings_changed(top_k, generator_choice, course_key=None):
+        note = None
+        if library is None or library.ready(course_key):
+            note = served(course_key).prepare(generator_choice)
+        facts_now = facts_of(course_key, generator_choice)
+        k = _top_k(top_k, default_k)
         status = status_line(facts_now, k)
         if note:
             status = status.replace("</p>", f" · {esc(note)}</p>")
         return status, about_html(facts_now, k)
 
-    def export(turns):
-        return export_markdown(list(turns or []), course.facts().title)
+    def export(turns, course_key=None):
+        return export_markdown(list(turns or []), facts_of(course_key).title)
 
     def ask(question: str, history: list | None = None, top_k: int | None = None) -> dict:
         """Answer one question from the course material: the answer JSON (Answer.to_dict()), `error` set if the
         question cannot be asked. `history`: the earlier questions (or role/content messages) for a follow-up;
         `top_k`: how many passages to read (1–10)."""
-        current, _ = course.tutor(None)
+        return ask_course(question, history, top_k, None)
+
+    def ask_in(question: str, course: str, history: list | None = None, top_k: int | None = None) -> dict:
+        """Answer one question from one course of the library (`course`: its folder name, as /courses lists
+        them): the answer JSON (Answer.to_dict()), `error` set if it cannot be asked. `history`, `top_k`: as
+        for /ask."""
+        return ask_course(question, history, top_k, course)
+
+    def courses() -> list[dict]:
+        """The library's courses: each one's folder name (what /ask takes as `course`) and title."""
+        return [{"course": name, "title": title} for title, name in library.choices()]
+
+    def ask_course(question, history, top_k, course_key) -> dict:
+        try:
+            current, _ = served(course_key).tutor(None)
+        except TutorError as exc:
+            return error_turn(question, str(exc), spec)
         problem = precheck(question)
         if problem is None and history is not None and not isinstance(history, list):
             problem = "history must be a list of earlier questions."
@@ -341,15 +395,19 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
         except TutorError as exc:
             return error_turn(question, str(exc), current.generator)
 
-    title = f"{facts.title} · tutor"
+    title = f"{facts.title} · tutor" if library is None else "Course tutor"
     # analytics off: no telemetry and no version check, which an offline tutor has no business making.
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         turns = gr.State([])
         saved = gr.BrowserState([], storage_key="tutor-conversation")
+        if library is not None:
+            picker = gr.Dropdown(choices=library.choices(), value=library.default, label="Course",
+                                 elem_id="tutor-course", allow_custom_value=False, filterable=False)
+            saved_course = gr.BrowserState(library.default, storage_key="tutor-course")
         header = gr.HTML(header_html(facts), elem_id="tutor-header", padding=False)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                status = gr.HTML(status_line(facts, tutor.top_k), label="Status", elem_id="tutor-status-box",
+                status = gr.HTML(status_line(facts, default_k), label="Status", elem_id="tutor-status-box",
                                  padding=False)
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=340):
@@ -386,7 +444,7 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                         sources = gr.HTML(EMPTY_SOURCES, label="Sources", show_label=True, elem_id="tutor-sources",
                                           container=True, padding=True)
                         with gr.Accordion("Settings", open=False):
-                            top_k = gr.Slider(1, MAX_TOP_K, value=min(tutor.top_k, MAX_TOP_K), step=1,
+                            top_k = gr.Slider(1, MAX_TOP_K, value=min(default_k, MAX_TOP_K), step=1,
                                               label="Passages to read", elem_id="tutor-top-k",
                                               info="How many course passages each answer reads before answering")
                             generator_box = gr.Dropdown(
@@ -395,10 +453,14 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                                 info="extractive: quotes from the course; auto: a local language model if this "
                                      "computer has one, else quotes",
                             )
-                        about = gr.HTML(about_html(facts, tutor.top_k), label="About this tutor", padding=False)
-            practice_tab(tutor)  # further tabs mount here, one line each
+                        about = gr.HTML(about_html(facts, default_k), label="About this tutor", padding=False)
+                        if library is not None:
+                            panel = teacher_panel(library, teachers)
+            if library is None:
+                practice_tab(tutor)  # further tabs mount here, one line each
 
-        chat_inputs = [box, turns, top_k, generator_box]
+        picked = [picker] if library is not None else []
+        chat_inputs = [box, turns, top_k, generator_box] + picked
         chat_outputs = [chatbot, box, turns, sources, status, about]
         keep = dict(fn=for_browser, inputs=[turns], outputs=[saved], api_visibility="private", queue=False)
         send.click(respond, chat_inputs, chat_outputs, api_name="chat", **answering).then(**keep)
@@ -408,29 +470,38 @@ def build_app(tutor, *, generator: str | None = None, examples: Sequence[str] | 
                                                **answering).then(**keep)
         clear.click(reset, None, [chatbot, box, turns, sources, saved], api_visibility="private", queue=False)
         chatbot.clear(reset, None, [chatbot, box, turns, sources, saved], api_visibility="private", queue=False)
-        export_button.click(export, [turns], [exported], api_visibility="private", queue=False).then(
+        export_button.click(export, [turns] + picked, [exported], api_visibility="private", queue=False).then(
             None, [exported], None, js="(markdown) => window.tutorChat.download(markdown, 'conversation.md')",
             api_visibility="private")
-        settings = dict(fn=settings_changed, inputs=[top_k, generator_box], outputs=[status, about],
+        settings = dict(fn=settings_changed, inputs=[top_k, generator_box] + picked, outputs=[status, about],
                         api_visibility="private", queue=False)
         top_k.change(**settings)
         generator_box.change(**settings)
-        app.load(restore, [saved, top_k, generator_box], [chatbot, turns, sources, status, about, header],
-                 api_visibility="private")
-        gr.api(ask, api_name="ask", **answering)
+        if library is None:
+            app.load(restore, [saved, top_k, generator_box], [chatbot, turns, sources, status, about, header],
+                     api_visibility="private")
+            gr.api(ask, api_name="ask", **answering)
+        else:
+            wire_library(app, library, teachers, panel, picker=picker, saved_course=saved_course, top_k=top_k,
+                         generator_box=generator_box, conversation=[chatbot, box, turns, sources, saved],
+                         course_view=[header, status, about], saved=saved, default_k=default_k)
+            gr.api(ask_in, api_name="ask", **answering)
+            gr.api(courses, api_name="courses", queue=False)
 
     app.queue(default_concurrency_limit=concurrency_limit(), max_size=256)
     limit_waiting_per_client(app)
-    app.tutor_course = course  # for `serve` and tests: the tutors this app answers with
+    app.tutor_course = course  # for `serve` and tests: the tutors this app answers with (None for a library)
+    app.tutor_library = library
     return app
 
 
 # ------------------------------------------------------------------------------------------------ serving
 
 
-def launch_options() -> dict:
+def launch_options(upload_gate=None, max_upload: int = 0) -> dict:
     """Options for `app.launch(**launch_options())`: the look (Gradio 6 takes theme, CSS and head at launch) and
-    the request limits.
+    the request limits. `upload_gate(scope)`: whether a request may upload a file of up to `max_upload` bytes
+    (a library's teacher); without one, uploads are refused.
 
     System fonts: the default theme fetches its fonts from the web, which an offline tutor cannot reach.
     """
@@ -447,20 +518,35 @@ def launch_options() -> dict:
         # Offline and private: no run-history page (it offers uploading runs to the Hugging Face Hub).
         "run_history": False,
         "footer_links": ["api"],
-        # The chat takes no files: uploads are refused by the guard; this is the limit should one get through.
-        "max_file_size": "1kb",
-        "app_kwargs": {"middleware": guard_middleware()},
+        # The chat takes no files but a teacher's: other uploads are refused by the guard; this is the limit
+        # should one get through.
+        "max_file_size": max_upload if upload_gate is not None else "1kb",
+        "app_kwargs": {"middleware": guard_middleware(upload_gate=upload_gate, max_upload=max_upload)},
     }
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
+def parse_auth(value: str | None, option: str = "--auth") -> tuple[str, str] | None:
     """--auth USER:PASS as a (user, password) pair; TutorError if it is not of that form."""
     if value is None:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user.strip() or not password:
-        raise TutorError("--auth takes USER:PASS, a user name and a password joined by a colon (e.g. alice:s3cret).")
+        raise TutorError(f"{option} takes USER:PASS, a user name and a password joined by a colon "
+                         "(e.g. alice:s3cret).")
     return user.strip(), password
+
+
+def sign_ins(args) -> tuple[list[tuple[str, str]], str | None]:
+    """The accounts that may sign in (--auth, once or more, and --teacher) and the teacher's user name."""
+    given = getattr(args, "auth", None)
+    students = [parse_auth(a) for a in ([given] if isinstance(given, str) else given or [])]
+    teacher = parse_auth(getattr(args, "teacher", None), "--teacher")
+    if teacher and not getattr(args, "library", None):
+        raise TutorError("--teacher lets a teacher add course documents in a library: use it with --library DIR.")
+    if teacher and any(user == teacher[0] for user, _ in students):
+        raise TutorError(f"The teacher's user name “{teacher[0]}” is also a student's (--auth): give them "
+                         "different names.")
+    return students + ([teacher] if teacher else []), teacher[0] if teacher else None
 
 
 def _say_what_loading_does(args) -> bool:
@@ -495,7 +581,10 @@ def serve(args) -> int:
     """`tutor chat`: load the tutor once, print the address, serve until interrupted."""
     from tutor.loading import load_from_args
 
-    auth = parse_auth(getattr(args, "auth", None))  # before the slow part: a typo fails at once
+    if getattr(args, "library", None):
+        return serve_library(args)
+    accounts, _ = sign_ins(args)  # before the slow part: a typo fails at once
+    auth = accounts or None
     building = _say_what_loading_does(args)
     # On a CPU the chat starts on the NumPy encoder, which needs no torch import (about 2 s here), and
     # moves to the faster torch encoder in the background once it is serving: both give the same vectors.
@@ -508,37 +597,85 @@ def serve(args) -> int:
     os.environ["GRADIO_TEMP_DIR"] = scratch
     examples = cached_example_questions(tutor, course.served.version)
     app = build_app(tutor, generator=course.default_spec, course=course, examples=examples)
+    title = course.facts().title
+    local_url, share_url = _launch(app, args, auth, f"Sign in to the tutor for “{esc(title)}”.", scratch,
+                                   launch_options())
+    course.start_watching()
+    # Warm the model up now, not on the first student's question (and on a CPU, move to the torch encoder).
+    threading.Thread(target=_warm_up, args=(tutor, on_cpu), daemon=True).start()
+    print(f"Tutor for “{title}” is open at {local_url}", flush=True)
+    return _serve_until_stopped(app, share_url, course.stop, scratch)
+
+
+def serve_library(args) -> int:
+    """`tutor chat --library DIR`: every course folder under DIR, opened in the background; a course picker;
+    uploads for the teacher (see `tutor.ui_library.Teachers`)."""
+    from tutor.embeddings import resolve_device
+    from tutor.library import MAX_UPLOAD_BYTES, find_courses
+    from tutor.ui_library import Teachers, upload_gate
+
+    accounts, teacher = sign_ins(args)
+    if args.corpus:
+        raise TutorError("--library serves every course folder under it: leave out --corpus.")
+    courses = find_courses(Path(args.library), Path(args.index) if args.index else None)
+    if teacher and len(accounts) == 1:
+        print("note: --teacher turns sign-in on, and only the teacher has an account: give students one with "
+              "--auth USER:PASS.", file=sys.stderr)
+    spec = getattr(args, "generator", None) or config.default_generator()
+    library = ServedLibrary(courses, spec, device=resolve_device(args.device or config.default_device()),
+                            top_k=getattr(args, "top_k", 3), backend=getattr(args, "backend", "auto"))
+    students = any(user != teacher for user, _ in accounts)
+    teachers = Teachers.for_server(args.host, teacher=teacher, students=students, share=bool(args.share))
+    scratch = tempfile.mkdtemp(prefix="tutor-chat-")
+    os.environ["GRADIO_TEMP_DIR"] = scratch  # a teacher's uploads wait here until they are checked and saved
+    app = build_app(library=library, generator=spec, teachers=teachers)
+    gate = upload_gate(app, teachers) if teachers.uploads_on else None
+    local_url, share_url = _launch(app, args, accounts or None, "Sign in to the course tutor.", scratch,
+                                   launch_options(gate, MAX_UPLOAD_BYTES))
+    library.start()
+    names = ", ".join(c.name for c in courses)
+    print(f"Course library of {len(courses)} course{'s' if len(courses) != 1 else ''} ({names}) is open at "
+          f"{local_url}; the courses are opened in the background.", flush=True)
+    if teachers.user:
+        print(f"Course documents: the teacher “{teachers.user}” may add and remove them.", flush=True)
+    elif teachers.local:
+        print("Course documents: you may add and remove them from this computer's browser.", flush=True)
+    else:
+        print("Course documents: adding and removing them is off (no --teacher account).", flush=True)
+    return _serve_until_stopped(app, share_url, library.stop, scratch)
+
+
+def _launch(app, args, auth, auth_message: str, scratch: str, options: dict) -> tuple[str, str | None]:
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and auth is None:
         print(f"note: listening on {args.host} without --auth: anyone who can reach this port can use the tutor.",
               file=sys.stderr)
-    title = course.facts().title
     try:
         _, local_url, share_url = app.launch(
             server_name=args.host,
             server_port=args.port,
             share=bool(args.share),
             auth=auth,
-            auth_message=f"Sign in to the tutor for “{esc(title)}”." if auth else None,
+            auth_message=auth_message if auth else None,
             prevent_thread_lock=True,
             quiet=True,
-            **launch_options(),
+            **options,
         )
     except OSError as exc:
         shutil.rmtree(scratch, ignore_errors=True)
         why = "the port is in use" if "empty port" in str(exc) else str(exc)
         raise TutorError(f"Cannot serve on {args.host}:{args.port}: {why}. Pick another port with --port.") from exc
-    course.start_watching()
-    # Warm the model up now, not on the first student's question (and on a CPU, move to the torch encoder).
-    threading.Thread(target=_warm_up, args=(tutor, on_cpu), daemon=True).start()
-    print(f"Tutor for “{title}” is open at {local_url}", flush=True)
+    return local_url, share_url
+
+
+def _serve_until_stopped(app, share_url: str | None, stop, scratch: str) -> int:
     if share_url:
         print(f"Public share link: {share_url}", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
     try:
         app.block_thread()
     finally:
-        course.stop()
+        stop()
         app.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

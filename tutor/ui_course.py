@@ -76,6 +76,7 @@ class ServedCourse:
         self._loading: dict[str, threading.Thread] = {}
         self._failed: dict[str, str] = {}
         self._lock = threading.Lock()  # guards _served replacement, _loading and _failed; never held while loading
+        self._checking = threading.Lock()  # one re-read at a time: the watcher's, or one a teacher's upload asks for
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -177,6 +178,10 @@ class ServedCourse:
 
     def check(self) -> bool:
         """Re-read the course if its files changed; True when a new version is now served."""
+        with self._checking:
+            return self._check()
+
+    def _check(self) -> bool:
         served = self._served
         base = served.tutors[self.default_spec]
         signature = corpus_signature(base.corpus_dir)

@@ -2,6 +2,7 @@
 and questions waiting per client.
 
     app.launch(app_kwargs={"middleware": guard_middleware()}, ...)   # sizes, uploads, sign-in throttle
+    guard_middleware(upload_gate=is_teacher, max_upload=20 * 2**20)    # a library's teacher may upload
     limit_waiting_per_client(app, 32)                                # after app.queue()
 
 The middleware sits in front of every route Gradio serves, so an oversized or unwanted request is refused
@@ -21,6 +22,7 @@ LOGIN_FREE_FAILURES = 2  # failed sign-ins answered at once; after that each wai
 LOGIN_MAX_DELAY_S = 30.0
 LOGIN_FORGET_S = 15 * 60  # a quiet quarter of an hour clears an address's failures
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+MULTIPART_SLACK = 64 * 1024  # an upload's form fields and boundaries, beside the file itself
 LOGIN_PATHS = ("/login", "/login/")
 
 
@@ -53,11 +55,16 @@ def client_host(scope) -> str:
 
 class RequestGuard:
     """ASGI middleware: refuses request bodies over `max_body` bytes (413), file uploads (403; the chat takes
-    no files), and slows repeated failed sign-ins from one address (a delay that doubles per failure)."""
+    no files, unless `upload_gate(scope)` says this request may send one of at most `max_upload` bytes: a
+    teacher adding a course document), and slows repeated failed sign-ins from one address (a delay that
+    doubles per failure)."""
 
-    def __init__(self, app, max_body: int = MAX_BODY_BYTES, login_max_delay: float = LOGIN_MAX_DELAY_S) -> None:
+    def __init__(self, app, max_body: int = MAX_BODY_BYTES, login_max_delay: float = LOGIN_MAX_DELAY_S,
+                 upload_gate=None, max_upload: int = 0) -> None:
         self.app = app
         self.max_body = max_body
+        self.upload_gate = upload_gate
+        self.max_upload = max_upload
         self.login_max_delay = login_max_delay
         self._failures: dict[str, tuple[int, float]] = {}
         self._login_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -66,27 +73,33 @@ class RequestGuard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
+        limit, too_large = self.max_body, f"Request too large: the limit is {self.max_body // 1024} KB."
         if path.rstrip("/") in UPLOAD_PATHS:
-            return await _reply(send, 403, "This tutor takes no files.")
+            if self.upload_gate is None:
+                return await _reply(send, 403, "This tutor takes no files.")
+            if not self.upload_gate(scope):
+                return await _reply(send, 403, "Only the teacher may upload course documents.")
+            limit = self.max_upload + MULTIPART_SLACK
+            too_large = f"The file is too large: the limit is {self.max_upload / 2**20:g} MiB."
         if scope.get("method") in ("POST", "PUT", "PATCH"):
             length = dict(scope.get("headers") or ()).get(b"content-length")
             try:
-                too_big = length is not None and int(length) > self.max_body
+                too_big = length is not None and int(length) > limit
             except ValueError:
                 return await _reply(send, 400, "Malformed Content-Length.")
             if too_big:
-                return await _reply(send, 413, f"Request too large: the limit is {self.max_body // 1024} KB.")
+                return await _reply(send, 413, too_large)
             if length is None:  # chunked: read it here (at most the limit), then hand it on whole
-                body = await self._read_limited(receive)
+                body = await self._read_limited(receive, limit)
                 if body is None:
-                    return await _reply(send, 413, f"Request too large: the limit is {self.max_body // 1024} KB.")
+                    return await _reply(send, 413, too_large)
                 receive = _replay(body, receive)
         if path in LOGIN_PATHS and scope.get("method") == "POST":
             return await self._login(scope, receive, send)
         await self.app(scope, receive, send)
 
-    async def _read_limited(self, receive) -> bytes | None:
-        """The whole body, or None as soon as it passes the limit."""
+    async def _read_limited(self, receive, limit: int) -> bytes | None:
+        """The whole body, or None as soon as it passes `limit` bytes."""
         chunks, seen = [], 0
         while True:
             message = await receive()
@@ -94,7 +107,7 @@ class RequestGuard:
                 return b"".join(chunks)
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.max_body:
+            if seen > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -129,11 +142,11 @@ class RequestGuard:
                 self._failures[host] = (failures + 1, time.monotonic())
 
 
-def guard_middleware(max_body: int = MAX_BODY_BYTES) -> list:
+def guard_middleware(max_body: int = MAX_BODY_BYTES, upload_gate=None, max_upload: int = 0) -> list:
     """The middleware list for `launch(app_kwargs={"middleware": ...})`."""
     from starlette.middleware import Middleware
 
-    return [Middleware(RequestGuard, max_body=max_body)]
+    return [Middleware(RequestGuard, max_body=max_body, upload_gate=upload_gate, max_upload=max_upload)]
 
 
 def limit_waiting_per_client(blocks, cap: int = MAX_WAITING_PER_CLIENT) -> None:
