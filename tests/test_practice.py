@@ -365,6 +365,10 @@ Masons built the new pier from granite at great cost.
 Under the charter of the guild, it controlled the wharves of the northern coast.
 Harbour engineers spent this funding on breakwaters near the old quay of Bergen.
 Bergen later became the busiest herring port of the whole Norwegian coast.
+Denmark did so too, and the merchants of Lubeck opened a counting house at Bergen in 1360.
+Founded by the merchant guilds of the northern towns, it ruled the trade of the Baltic Sea.
+The bishop's palace overlooked the harbour from a low hill.
+The eastern wing of the quay stood closest to the Palace of the bishop.
 The improvements lowered the cost of unloading herring at the quay of Bergen.
 Merchants grew increasingly reliant on credit from the banking houses of the port.
 Dockers unloaded barrels with a treadwheel crane in the old port.
@@ -438,12 +442,19 @@ def test_a_sentence_that_needs_the_one_before_anywhere_in_it_is_not_asked(harbou
     assert answers(harbour, "Under the charter of the guild, it") == []  # whose charter: "it" before the verb
     assert answers(harbour, "Harbour engineers spent this funding") == []  # which funding
     assert answers(harbour, "Bergen later became") == []  # later than what
+    assert answers(harbour, "Denmark did so too") == []  # did what
+    assert answers(harbour, "Founded by the merchant guilds") == []  # what was: "it" comes before the verb
     assert answers(harbour, "The improvements lowered") == []  # which improvements
 
 
 def test_a_blank_is_a_thing_not_a_quality_or_a_modifier(harbour):
     assert "reliant" not in answers(harbour, "Merchants grew increasingly")  # after an adverb: a quality
     assert "treadwheel" not in answers(harbour, "Dockers unloaded barrels")  # it only qualifies "crane"
+
+
+def test_a_common_noun_the_sentence_capitalises_is_not_blanked_as_a_name(harbour):
+    # "the Palace of the bishop": the course writes "palace" in lower case too; it is a palace, not a name.
+    assert "Palace" not in answers(harbour, "The eastern wing of the quay")
 
 
 def test_a_blank_its_neighbour_predicts_in_the_course_is_not_asked(harbour):

@@ -69,13 +69,13 @@ BACK_REFERENCE_RE = re.compile(
     r"should|also|then|now|later|soon|thus)\b|\b(?:the|these|those) (?:latter|former|aforementioned|above)\b",
     re.I,
 )
-# A time told relative to the text before ("at the time", "later", "the following year"): when, the sentences
-# before say, wherever in the sentence it stands.
+# A time or a place told relative to the text before ("at the time", "later", "nearby"), or an action it
+# stands for ("did so"): the sentences before say, wherever in the sentence it stands.
 RELATIVE_TIME_RE = re.compile(
     r"\b(?:at the (?:same )?time|at that (?:time|point|moment|stage)|by then|since then|until then|then|later|"
-    r"afterwards?|thereafter|subsequently|previously|meanwhile|in turn|"
+    r"afterwards?|thereafter|subsequently|previously|meanwhile|in turn|nearby|"
     r"the (?:following|next|previous|same) (?:year|day|week|month|decade|century)|"
-    r"that (?:year|day|week|month|decade|century|time))\b",
+    r"that (?:year|day|week|month|decade|century|time)|(?:did|do|does|done|doing) so)\b",
     re.I,
 )
 # "X, on the other hand, is …", "By contrast, …": set against what the sentences before say.
@@ -83,7 +83,7 @@ CONTRAST_RE = re.compile(r"\b(?:on the other hand|on the contrary|in contrast|by
                          r"nevertheless|nonetheless|even so|in addition|as well)\b(?! as\b)", re.I)
 # "this funding", "these improvements", "such entitlement": which, the sentences before say.
 DEMONSTRATIVE_RE = re.compile(r"\b(?:this|these|those|such)\s+(?!as\b|that\b|who\b|which\b|of\b)[a-z]", re.I)
-SUBJECT_PRONOUN_RE = re.compile(r"\b(?:it|its|they|their|he|his|she|her|we|our)\b", re.I)
+SUBJECT_PRONOUN_RE = re.compile(r"\b(?:it|its|they|their|he|his|she|her|we|our)\b")  # lower case: "Zheng He" is a name
 QUOTED_RE = re.compile(r"[\"“][^\"“”]*[\"”]|'[^']*'|‘[^’]*’")
 # A word that marks a finite verb: a clause has begun before it.
 FINITE_RE = re.compile(
@@ -438,11 +438,7 @@ def _pronoun_before_verb(sentence: str) -> bool:
     m = SUBJECT_PRONOUN_RE.search(plain)
     if not m:
         return False
-    before = plain[: m.start()]
-    if FINITE_RE.search(before):
-        return False
-    # A name before the pronoun is what it stands for ("When Iqbal studied law, he …").
-    return not re.search(r"(?<=\w)\W+[A-Z][a-z]", before)
+    return not FINITE_RE.search(plain[: m.start()])
 
 
 # ------------------------------------------------------------------------------------------ the generators
@@ -785,6 +781,8 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
             continue
         if _minor(course, text, lo, hi):
             continue
+        if " " not in name and name[1:].islower() and not course._is_name(name) and english_rank(name) is not None:
+            continue  # "closest to the ____" → "Palace": a common noun the course capitalises for a named one
         after = text[hi:].split()
         qualifies = after and after[0][:1].islower() and after[0].lower() not in STOPWORDS
         if qualifies and (" " not in name or (re.search(r"\b(?:the|an?)\s+$", text[:lo], re.I)
