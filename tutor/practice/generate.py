@@ -11,8 +11,13 @@ course's key terms blanked out (a number, a name, a term the course keeps using 
 a cloze. Every answer and quote is text of the course. What is not made, since fewer good questions beat
 more weak ones: a "What is X?" on a sentence that says something about X without saying what X is ("X is
 one of the largest …", "X is a result of …", "X is the fluid in the X turbine"); a blank on a stop word, a
-common word ("modern", "future") or a word the sentence gives away elsewhere; a question on a sentence that
-needs its neighbours (it opens with "This", "However", a pronoun, "The rule had …", or was cut at "U.S.");
+common word ("modern", "future"), a lone word that is not rare in English, a word the sentence gives away
+elsewhere or its neighbours predict (the course's own word patterns: "output torque"), a word that is not
+the head of a noun phrase (after an adverb, a verb or a comma; before the noun it qualifies), one of several
+things named side by side, an example after "such as", one end of a range, a number inside a name or the
+day of a month, anything in brackets or quotes; a question on a sentence that needs its neighbours (it opens
+with "This", "However", "The rule had …", or was cut at "U.S."; a pronoun before its first verb; "this
+funding", "at the time", "later", "did so", "on the other hand" anywhere; "The improvements stayed …");
 a very short or very long sentence.
 """
 
