@@ -359,6 +359,7 @@ The warehouses of Riga stored barrels of tallow and beeswax for export.
 King Eric sealed the harbour charter on 14 March 1296 at Tonsberg.
 Northern ports exported cured fish such as stockfish to distant markets.
 Masons built the new pier from granite at great cost.
+In the first years of the league the population of the port was c. 12,000, so the town soon ran short of housing.
 
 ## Ports and People
 
@@ -443,6 +444,8 @@ def test_a_sentence_that_needs_the_one_before_anywhere_in_it_is_not_asked(harbou
     assert answers(harbour, "Harbour engineers spent this funding") == []  # which funding
     assert answers(harbour, "Bergen later became") == []  # later than what
     assert answers(harbour, "Denmark did so too") == []  # did what
+    # Cut at "c." (circa): neither piece is a sentence.
+    assert not [a for quote, items in harbour.items() if "ran short of housing" in quote for a in items]
     assert answers(harbour, "Founded by the merchant guilds") == []  # what was: "it" comes before the verb
     assert answers(harbour, "The improvements lowered") == []  # which improvements
 

@@ -104,9 +104,11 @@ BARE_SUBJECT_RE = re.compile(
 # A sentence that opens with a verb has lost its subject to the line before ("Must handle missing values …").
 NO_SUBJECT = frozenset("must can cannot will would should could may might is are was were has have had does did "
                        "do".split())
-# A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S."), and so was
-# the one after it.
-ABBREVIATION_END_RE = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev))\.?$")
+# A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S.", "… was
+# c."), and so was the one after it.
+ABBREVIATION_END_RE = re.compile(
+    r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev|c|ca|cf|approx))\.?$"
+)
 # A number, a percentage or a range ("6-12", "1825–1833") whole; never a part of one ("9/11").
 NUMBER_RE = re.compile(r"(?<![\w.,/–-])\d+(?:[.,]\d+)*(?:\s?%|[-–]\d+(?:[.,]\d+)*)?(?![\w/–-])")
 NAME_RE = re.compile(r"(?<![\w-])[A-Z][\w'-]*[a-zA-Z0-9](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'-]*[a-zA-Z0-9])*")
