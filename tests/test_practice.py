@@ -344,3 +344,141 @@ def test_a_blank_takes_a_whole_range_of_years_never_a_part_of_it(river):
     clozes = [i for i in river if i.kind == "cloze" and "Regensburg" in i.citation.quote]
     assert [i.answer for i in clozes] == ["1135–1146"]
     assert "built in ____ by local masons" in clozes[0].question
+
+
+# ------------------------------------------------------------------------------------------ cloze blanks
+
+HARBOUR_COURSE = """# Harbour History
+
+## Trade Routes
+
+Merchant ships carried cargo between Lisbon and Antwerp for many decades.
+Between 1405 and 1433 the admiral Zheng He led seven voyages across the Indian Ocean.
+Coastguards ordered a Sikorsky 61 helicopter for rescue work in 1962.
+The warehouses of Riga stored barrels of tallow and beeswax for export.
+King Eric sealed the harbour charter on 14 March 1296 at Tonsberg.
+Northern ports exported cured fish such as stockfish to distant markets.
+Masons built the new pier from granite at great cost.
+In the first years of the league the population of the port was c. 12,000, so the town soon ran short of housing.
+
+## Ports and People
+
+Under the charter of the guild, it controlled the wharves of the northern coast.
+Harbour engineers spent this funding on breakwaters near the old quay of Bergen.
+Bergen later became the busiest herring port of the whole Norwegian coast.
+Denmark did so too, and the merchants of Lubeck opened a counting house at Bergen in 1360.
+Founded by the merchant guilds of the northern towns, it ruled the trade of the Baltic Sea.
+The bishop's palace overlooked the harbour from a low hill.
+The eastern wing of the quay stood closest to the Palace of the bishop.
+The improvements lowered the cost of unloading herring at the quay of Bergen.
+Merchants grew increasingly reliant on credit from the banking houses of the port.
+Dockers unloaded barrels with a treadwheel crane in the old port.
+Quarries near the coast supplied granite to the builders of the quay.
+In 1652 the navy under admiral Tromp fought the English fleet near the coast.
+Merchants in Leiden praised admiral Tromp for his escorts of the grain convoys.
+The fleet of admiral Tromp was anchored off the coast of Zeeland for a whole winter.
+
+## Harbour Machines
+
+Cranes stood on granite foundations near the water.
+
+### Tide Mill (Coastal Power)
+
+- First Use: Strangford Lough, 619
+- Wheel: undershot, turned by the ebbing tide
+
+### Treadwheel Crane (Medieval Harbours)
+
+- First Use: Utrecht harbour, 1244
+- Wheel: walked by two labourers inside it
+"""
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory) -> dict[str, list[PracticeItem]]:
+    """The course's cloze items by the sentence each is made from."""
+    from tutor import Tutor
+
+    root = tmp_path_factory.mktemp("harbour")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "harbour.md").write_text(HARBOUR_COURSE, encoding="utf-8")
+    tutor = Tutor.load(root / "corpus", root / "index", generator="extractive", device="cpu")
+    by_quote: dict[str, list[PracticeItem]] = {}
+    for item in tutor.practice(200, seed=0, kinds="cloze"):
+        by_quote.setdefault(item.citation.quote, []).append(item)
+    return by_quote
+
+
+def answers(harbour, start: str) -> list[str]:
+    return [i.answer for quote, items in harbour.items() if quote.startswith(start) for i in items]
+
+
+def test_the_course_gives_cloze_items_to_check_the_filters_on(harbour):
+    # The filters below leave some sentences unasked; the ones they leave must still give their blank.
+    assert answers(harbour, "Between 1405 and 1433") == ["Zheng He"]
+    assert answers(harbour, "The fleet of admiral Tromp") == ["Zeeland"]
+
+
+def test_a_name_named_side_by_side_with_another_is_not_blanked(harbour):
+    # "between Lisbon and ____": any port would do, and the other gives the kind away.
+    assert answers(harbour, "Merchant ships carried cargo") == []
+    # "barrels of tallow and ____": the same for a term.
+    assert not set(answers(harbour, "The warehouses of Riga")) & {"tallow", "beeswax"}
+
+
+def test_one_end_of_a_year_range_is_not_blanked(harbour):
+    assert not set(answers(harbour, "Between 1405 and 1433")) & {"1405", "1433"}
+
+
+def test_a_number_in_a_name_or_the_day_of_a_month_is_not_blanked(harbour):
+    assert answers(harbour, "Coastguards ordered") == ["1962"]  # not the "61" of "Sikorsky 61"
+    assert answers(harbour, "King Eric sealed") == ["1296"]  # not the day
+
+
+def test_an_example_after_such_as_is_not_blanked(harbour):
+    assert "stockfish" not in answers(harbour, "Northern ports exported")
+
+
+def test_a_sentence_that_needs_the_one_before_anywhere_in_it_is_not_asked(harbour):
+    assert answers(harbour, "Under the charter of the guild, it") == []  # whose charter: "it" before the verb
+    assert answers(harbour, "Harbour engineers spent this funding") == []  # which funding
+    assert answers(harbour, "Bergen later became") == []  # later than what
+    assert answers(harbour, "Denmark did so too") == []  # did what
+    # Cut at "c." (circa): neither piece is a sentence.
+    assert not [a for quote, items in harbour.items() if "ran short of housing" in quote for a in items]
+    assert answers(harbour, "Founded by the merchant guilds") == []  # what was: "it" comes before the verb
+    assert answers(harbour, "The improvements lowered") == []  # which improvements
+
+
+def test_a_blank_is_a_thing_not_a_quality_or_a_modifier(harbour):
+    assert "reliant" not in answers(harbour, "Merchants grew increasingly")  # after an adverb: a quality
+    assert "treadwheel" not in answers(harbour, "Dockers unloaded barrels")  # it only qualifies "crane"
+
+
+def test_a_common_noun_the_sentence_capitalises_is_not_blanked_as_a_name(harbour):
+    # "the Palace of the bishop": the course writes "palace" in lower case too; it is a palace, not a name.
+    assert "Palace" not in answers(harbour, "The eastern wing of the quay")
+
+
+def test_a_blank_its_neighbour_predicts_in_the_course_is_not_asked(harbour):
+    # The course always writes "admiral Tromp": "admiral ____" gives the name away; Zeeland is asked instead.
+    assert "Tromp" not in [a for quote, items in harbour.items() if "admiral Tromp" in quote for a in
+                           (i.answer for i in items)]
+
+
+def test_a_lone_word_in_the_blank_is_rare_in_english(harbour):
+    from tutor.practice.generate import RARE_RANK, english_rank
+
+    # "granite" is a word the course keeps using, but common enough in English to guess.
+    assert "granite" not in answers(harbour, "Masons built the new pier")
+    for items in harbour.values():
+        for item in items:
+            if item.answer.isalpha() and item.answer.islower():
+                rank = english_rank(item.answer)
+                assert rank is None or rank >= RARE_RANK, item.answer
+
+
+def test_a_field_under_a_heading_reads_as_a_note_on_it(harbour):
+    [item] = harbour["First Use: Strangford Lough, 619"]
+    assert item.question == "Fill in the blank on Tide Mill (Coastal Power) — first use: Strangford Lough, ____"
+    assert item.answer == "619"

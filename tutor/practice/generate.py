@@ -11,8 +11,13 @@ course's key terms blanked out (a number, a name, a term the course keeps using 
 a cloze. Every answer and quote is text of the course. What is not made, since fewer good questions beat
 more weak ones: a "What is X?" on a sentence that says something about X without saying what X is ("X is
 one of the largest …", "X is a result of …", "X is the fluid in the X turbine"); a blank on a stop word, a
-common word ("modern", "future") or a word the sentence gives away elsewhere; a question on a sentence that
-needs its neighbours (it opens with "This", "However", a pronoun, "The rule had …", or was cut at "U.S.");
+common word ("modern", "future"), a lone word that is not rare in English, a word the sentence gives away
+elsewhere or its neighbours predict (the course's own word patterns: "output torque"), a word that is not
+the head of a noun phrase (after an adverb, a verb or a comma; before the noun it qualifies), one of several
+things named side by side, an example after "such as", one end of a range, a number inside a name or the
+day of a month, anything in brackets or quotes; a question on a sentence that needs its neighbours (it opens
+with "This", "However", "The rule had …", or was cut at "U.S."; a pronoun before its first verb; "this
+funding", "at the time", "later", "did so", "on the other hand" anywhere; "The improvements stayed …");
 a very short or very long sentence.
 """
 
@@ -46,6 +51,8 @@ VERB_BEFORE = frozenset("to can may must will would should could has have had do
 VERB_ENDINGS = ("ed", "ing", "ly")
 # ... and a word after these is more likely a thing than an action.
 NOUN_BEFORE = frozenset("the a an of in for with on by from their its our and or about into between as".split())
+# A word after these opens a noun phrase: a blank there is a thing.
+NOUN_SLOT = frozenset("the a an of in for with on by from their its our his her about into between as at".split())
 ADJECTIVE_ENDINGS = ("ary", "ive", "ous", "ful", "able", "ible", "al", "ic")
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten",
                 11: "eleven", 12: "twelve"}
@@ -67,12 +74,41 @@ BACK_REFERENCE_RE = re.compile(
     r"should|also|then|now|later|soon|thus)\b|\b(?:the|these|those) (?:latter|former|aforementioned|above)\b",
     re.I,
 )
+# A time or a place told relative to the text before ("at the time", "later", "nearby"), or an action it
+# stands for ("did so"): the sentences before say, wherever in the sentence it stands.
+RELATIVE_TIME_RE = re.compile(
+    r"\b(?:at the (?:same )?time|at that (?:time|point|moment|stage)|by then|since then|until then|then|later|"
+    r"afterwards?|thereafter|subsequently|previously|meanwhile|in turn|nearby|"
+    r"the (?:following|next|previous|same) (?:year|day|week|month|decade|century)|"
+    r"that (?:year|day|week|month|decade|century|time)|(?:did|do|does|done|doing) so)\b",
+    re.I,
+)
+# "X, on the other hand, is …", "By contrast, …": set against what the sentences before say.
+CONTRAST_RE = re.compile(r"\b(?:on the other hand|on the contrary|in contrast|by contrast|likewise|similarly|"
+                         r"nevertheless|nonetheless|even so|in addition|as well)\b(?! as\b)", re.I)
+# "this funding", "these improvements", "such entitlement": which, the sentences before say.
+DEMONSTRATIVE_RE = re.compile(r"\b(?:this|these|those|such)\s+(?!as\b|that\b|who\b|which\b|of\b)[a-z]", re.I)
+SUBJECT_PRONOUN_RE = re.compile(r"\b(?:it|its|they|their|he|his|she|her|we|our)\b")  # lower case: "Zheng He" is a name
+QUOTED_RE = re.compile(r"[\"“][^\"“”]*[\"”]|'[^']*'|‘[^’]*’")
+# A word that marks a finite verb: a clause has begun before it.
+FINITE_RE = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|would|can|could|may|might|must|should|did|does|do|became|"
+    r"become|began|led|made|took|gave|came|went|saw|found|held|left)\b|(?<!\bthe )(?<!\ba )(?<!\ban )\b[a-z]{3,}ed\b"
+)
+# "The improvements stayed …", "Although not planned, the conquest had …": a bare "the" and a common noun as the
+# subject is a thing the sentences before introduced.
+BARE_SUBJECT_RE = re.compile(
+    r"^(?:[^,]{0,80},\s+)?(?i:the)\s+[a-z][a-z-]+(?:\s+[a-z][a-z-]+)?\s+"
+    r"(?:is|are|was|were|has|have|had|will|would|can|could|may|might|must|should|did|does|[a-z]{3,}ed)\b"
+)
 # A sentence that opens with a verb has lost its subject to the line before ("Must handle missing values …").
 NO_SUBJECT = frozenset("must can cannot will would should could may might is are was were has have had does did "
                        "do".split())
-# A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S."), and so was
-# the one after it.
-ABBREVIATION_END_RE = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev))\.?$")
+# A sentence that ends on one of these was cut at an abbreviation ("… a conversation between U.S.", "… was
+# c."), and so was the one after it.
+ABBREVIATION_END_RE = re.compile(
+    r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Ltd|No|vs|etc|Gen|Col|Lt|Rev|c|ca|cf|approx))\.?$"
+)
 # A number, a percentage or a range ("6-12", "1825–1833") whole; never a part of one ("9/11").
 NUMBER_RE = re.compile(r"(?<![\w.,/–-])\d+(?:[.,]\d+)*(?:\s?%|[-–]\d+(?:[.,]\d+)*)?(?![\w/–-])")
 NAME_RE = re.compile(r"(?<![\w-])[A-Z][\w'-]*[a-zA-Z0-9](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'-]*[a-zA-Z0-9])*")
@@ -111,6 +147,18 @@ STEP_RE = re.compile(r"^(?P<label>[A-Z][\w-]*(?: [A-Z][\w-]*)?) (?P<n>\d{1,3})[:
 WORD_RE = re.compile(r"[\w'-]+")
 PAIR_RE = re.compile(r"(?<![\w-])(?=([a-z][a-z-]+) ([a-z][a-z-]+)(?![\w-]))")
 PREPOSITIONS = frozenset("for in on at of to from with by about under over into between".split())
+MONTHS = frozenset("january february march april may june july august september october november december".split())
+# The blank is one of several things named side by side ("in ____ and Germany", "principles, ____, and
+# foundations", "Omni / ____"): any of them would do.
+COORDINATED_AFTER_RE = re.compile(r"\s*(?:(?:and|or|nor)\s|/|,\s*(?:and|or)\s|,\s+[^,.;:()]{1,40},?\s+(?:and|or)\s)")
+COORDINATED_BEFORE_RE = re.compile(r"(?:\b(?:and|or|nor)\s+(?:[\w-]+\s+)?|/\s*|\S/[\w-]+\s+)$")
+# "such as ____", "including the ____": an example, where others would do as well.
+EXAMPLE_BEFORE_RE = re.compile(
+    r"\b(?:such as|including|like|e\.g\.,?|for example,?|for instance,?|especially|notably)\s+(?:the\s+|an?\s+)?$", re.I
+)
+# A number next to another ("Between ____ and 1405", "from 1380 to ____"): a range is blanked whole or not at all.
+RANGE_AFTER_RE = re.compile(r"\s*(?:and|to|until|till|or|through|[-–—])\s*\d")
+RANGE_BEFORE_RE = re.compile(r"\d\s*(?:and|to|until|till|or|through|[-–—])\s*$")
 
 
 @dataclass(frozen=True)
@@ -199,6 +247,11 @@ class Course:
             if low not in STOPWORDS:
                 previous = _stem(low)
             last = low
+        # Adjacent words, to tell a blank its neighbour predicts ("output torque" wherever "torque" stands).
+        tokens = _tokens(text)
+        self.ngrams = Counter((t,) for t in tokens)
+        self.ngrams.update(zip(tokens, tokens[1:]))
+        self.ngrams.update(zip(tokens, tokens[1:], tokens[2:]))
         # Two-word terms the course uses in more than one passage ("machine learning", "transfer learning").
         pairs = Counter(p for c in self.chunks for p in set(PAIR_RE.findall(c.text.lower())))
         self.phrases = {p for p, n in pairs.items() if n >= 2 and all(_content_word(w) for w in p)}
@@ -221,6 +274,30 @@ class Course:
         if rank < COURSE_RANK:
             return False
         return self.df[stemmed[0]] >= COURSE_PASSAGES and len(self.follows[low]) >= 2
+
+    def predictable(self, text: str, lo: int, hi: int) -> bool:
+        """Whether the words either side of text[lo:hi] give it away: the course mostly writes the blank's
+        word after the word before it, or before the word after it (a set pattern: "output torque")."""
+        inside, before, after = _tokens(text[lo:hi]), _tokens(text[:lo]), _tokens(text[hi:])
+        if not inside:
+            return False
+        # The word or two either side, where one of them says something ("engine ____ torque"; "a ____ of
+        # concept" where the course writes "proof-of-concept"): how often the blank's word stands there.
+        checks = []
+        for k in (1, 2):
+            if len(before) >= k:
+                ctx = tuple(before[-k:])
+                checks.append((ctx, ctx + (inside[0],)))
+            if len(after) >= k:
+                ctx = tuple(after[:k])
+                checks.append((ctx, (inside[-1],) + ctx))
+        for ctx, gram in checks:
+            if all(w in STOPWORDS for w in ctx):
+                continue
+            n = self.ngrams[gram]
+            if n >= 2 and 2 * n >= self.ngrams[ctx]:
+                return True
+        return False
 
     def lower(self, phrase: str) -> str:
         """A heading or term as it reads mid-sentence: a capitalised word goes lower-case unless the course
@@ -269,6 +346,11 @@ def english_rank(word: str) -> int | None:
                                                          ("ed", "e"), ("ing", ""), ("ing", "e")) if w.endswith(end)]
     found = [ranks[f] for f in forms if f in ranks]
     return min(found) if found else None
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words and numbers, a hyphenated compound as its parts ("proof-of-concept")."""
+    return re.findall(r"[a-z][a-z']*|\d+", text.lower())
 
 
 @functools.lru_cache(maxsize=50000)
@@ -343,11 +425,27 @@ def standalone(sentence: str) -> bool:
         return False  # "The gas it makes …": what "it" is, the sentence before says
     if words[0].lower() in NO_SUBJECT or ABBREVIATION_END_RE.search(sentence):
         return False
-    if re.search(r",\s+(?:however|therefore|though|too|instead|then),", sentence, re.I):
+    if re.search(r",\s+(?:however|therefore|though|too|instead|then),", sentence, re.I) or CONTRAST_RE.search(sentence):
         return False  # "Subsequent to the Conquest, however, …" answers the sentence before
     if re.search(r"\bsuch (?!as\b)", " ".join(words[:6]), re.I):
         return False  # "An example of such entitlement …": which, the sentence before says
+    if DEMONSTRATIVE_RE.search(sentence) or RELATIVE_TIME_RE.search(sentence) or BARE_SUBJECT_RE.match(sentence):
+        return False
+    if sentence.count("(") != sentence.count(")"):
+        return False  # a piece of a sentence the splitter cut in a bracket
+    if _pronoun_before_verb(sentence):
+        return False
     return not (DEPENDENT_RE.match(sentence) or BACK_REFERENCE_RE.search(sentence))
+
+
+def _pronoun_before_verb(sentence: str) -> bool:
+    """Whether a pronoun stands before the sentence's first verb ("Under the motto '…', it sought …"): the
+    subject is named in the sentence before."""
+    plain = QUOTED_RE.sub(" ", sentence)
+    m = SUBJECT_PRONOUN_RE.search(plain)
+    if not m:
+        return False
+    return not FINITE_RE.search(plain[: m.start()])
 
 
 # ------------------------------------------------------------------------------------------ the generators
@@ -667,8 +765,20 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
     body = text[start:]
     words = [(m.start(), {t[:5] for t in _stems(m.group(0))}) for m in WORD_RE.finditer(text)]
     for m in NUMBER_RE.finditer(body):
-        if text.count(m.group(0)) == 1:
-            return start + m.start(), start + m.end()
+        lo, hi = start + m.start(), start + m.end()
+        if text.count(m.group(0)) != 1 or _minor(course, text, lo, hi) or _given_away(words, lo, hi, avoid):
+            continue  # "the ____ oil crisis" under "1973 oil crisis"
+        if len(NUMBER_RE.findall(text)) > 3:
+            continue  # one figure of many ("about ____ km (190 mi) from …, 260 km (160 mi) from …")
+        if RANGE_AFTER_RE.match(text[hi:]) or RANGE_BEFORE_RE.search(text[:lo]):
+            continue  # one end of a range
+        if len(m.group(0)) <= 2 and (re.match(r"\s+(\w+)", text[hi:]) or re.search(r"(\w+),?\s+$", text[:lo])) and {
+                w.lower() for w in re.findall(r"\w+", text[max(0, lo - 12) : hi + 12])} & MONTHS:
+            continue  # the day of a month ("on October ____, 1973"): too minor a detail
+        name = re.search(r"\b([A-Z][\w-]*)\s+$", text[:lo])
+        if name and name.group(1).lower() not in MONTHS and lo > name.start() > 0:
+            continue  # a number in a name ("Oldsmobile 98", "Apollo 11"): a detail of the name
+        return lo, hi
     for m in NAME_RE.finditer(body):
         lo, hi = start + m.start(), start + m.end()
         if lo == 0 or text[:lo].rstrip().endswith((".", ":", "—")):
@@ -676,9 +786,17 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
         name = m.group(0)
         if name.lower() in STOPWORDS or len(name) < 3 or _given_away(words, lo, hi, avoid):
             continue
+        if _minor(course, text, lo, hi):
+            continue
+        if " " not in name and name[1:].islower() and not course._is_name(name) and english_rank(name) is not None:
+            continue  # "closest to the ____" → "Palace": a common noun the course capitalises for a named one
         after = text[hi:].split()
-        if " " not in name and after and after[0][:1].islower() and after[0].lower() not in STOPWORDS:
-            continue  # "the Arab troops", "Muslim states": a name that only qualifies the noun after it
+        qualifies = after and after[0][:1].islower() and after[0].lower() not in STOPWORDS
+        if qualifies and (" " not in name or (re.search(r"\b(?:the|an?)\s+$", text[:lo], re.I)
+                                              and not after[0].endswith(("s", "ed")))):
+            continue  # "the Arab troops", "the European Union agency": a name that only qualifies the noun after it
+        if re.search(r"[A-Z][\w-]*\s+(?:[a-z]{1,3}\s+)?$", text[:lo]) and text[:lo].strip().count(" ") > 0:
+            continue  # the end of a longer name ("Zia ul ____"): its first words give it away
         if re.match(r",\s+(?:\(?[A-Z]|and [A-Z])", text[hi:]) or re.search(r"[A-Z][\w')]*,\s+$", text[:lo]):
             continue  # one of a row of names ("Bruce, Gray, Ramsay …"): any of them would do
         return lo, hi
@@ -692,10 +810,19 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
         before = text[:lo].split()
         if not before or before[-1].lower() in VERB_BEFORE or _given_away(words, lo, hi, avoid):
             continue
+        if not _noun_slot(before):
+            continue  # after an adverb, a verb, a comma or a noun: a quality, an action or a modifier
+        if re.match(r" [a-z][a-z-]+\b", text[hi:]) and text[hi:].split()[0].lower() not in STOPWORDS:
+            continue  # a word before a noun qualifies it ("the ____ load"): the noun is the thing
+        if _minor(course, text, lo, hi):
+            continue
         if " " not in word and (word.endswith(VERB_ENDINGS) or 2 * course.after_verb[word] >= course.lowered[word] > 0):
             continue  # an action, not a thing: mostly after "to" or "can" in the course
         if not any(course.key_term(w) for w in word.split()):
             continue
+        rank = english_rank(word)
+        if " " not in word and rank is not None and rank < RARE_RANK:
+            continue  # a word alone in the blank is asked only when rare in English ("experiment" is guessable)
         stems = _stems(word)
         # A term the course uses in more than one passage is one of its subjects; a rare one is telling.
         score = max(course.idf.get(t, 0.0) * (1.0 if course.df[t] >= 2 else 0.5) for t in stems)
@@ -703,6 +830,36 @@ def _blank(course: Course, text: str, start: int, avoid: set[str]) -> tuple[int,
         if score > best_score:
             best, best_score = (lo, hi), score
     return best
+
+
+def _minor(course: Course, text: str, lo: int, hi: int) -> bool:
+    """Whether a blank at text[lo:hi] asks for a detail or a word anyone could supply: inside brackets, one of
+    several named side by side, an example after "such as", or what its neighbour predicts."""
+    before, after = text[:lo], text[hi:]
+    if before.count("(") > before.count(")") or before.count("[") > before.count("]"):
+        return True
+    if before.count('"') % 2 or before.count("“") > before.count("”"):
+        return True  # a piece of a quotation: its words are someone's, not the course's point
+    if (before and not before[-1].isspace() and before[-1] not in "\"“(") or (
+            after and not after[0].isspace() and after[0] not in ".,;:!?)\"”"):
+        return True  # a piece of a longer token ("m·s−____", "“____–”")
+    if COORDINATED_AFTER_RE.match(after) or COORDINATED_BEFORE_RE.search(before):
+        return True
+    if before.rstrip().endswith(",") and after.lstrip().startswith(","):
+        return True  # the middle of a list
+    return bool(EXAMPLE_BEFORE_RE.search(before)) or course.predictable(text, lo, hi)
+
+
+def _noun_slot(before: list[str]) -> bool:
+    """Whether the words before a blank open a noun phrase: a determiner or a preposition ("the ____", "of
+    ____"), or one with a describing word after it ("the fundamental ____")."""
+    last = before[-1]
+    if last.endswith((",", ";", ":", ")")):
+        return False
+    if last.lower() in NOUN_SLOT:
+        return True
+    return (len(before) >= 2 and before[-2].lower() in NOUN_SLOT and last.islower()
+            and last.endswith(ADJECTIVE_ENDINGS))
 
 
 def _given_away(words: list[tuple[int, set[str]]], lo: int, hi: int, avoid: set[str]) -> bool:
@@ -739,8 +896,16 @@ def _clozes(course: Course, section: _Section) -> Iterator:
         if answer.lower() in STOPWORDS or answer.lower() in PRONOUNS:
             continue
         sentence = f"{text[:lo]}____{text[hi:]}"
-        prompt = f"Fill in the blank (under “{section.leaf}”)" if (field_ or unit.item) else "Fill in the blank"
-        yield _candidate(course, section, "cloze", f"{prompt}: {sentence}", answer, (answer,), unit.position, text)
+        if m and (field_ or unit.item):
+            # "Academic Origin: Microsoft Research, ____" under "ResNet (Residual Networks)" reads as a line of
+            # notes: the heading says what it is about, the label which of its fields.
+            value = sentence[m.end() :].strip()
+            question = f"Fill in the blank on {section.leaf} — {course.lower(m.group(1))}: {value}"
+        elif field_ or unit.item:
+            question = f"Fill in the blank on {section.leaf} — {sentence}"
+        else:
+            question = f"Fill in the blank: {sentence}"
+        yield _candidate(course, section, "cloze", question, answer, (answer,), unit.position, text)
 
 
 # ------------------------------------------------------------------------------------------ choosing
