@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,10 +34,11 @@ from tutor.config import EMBEDDING_MODEL_NAME, MAX_CORPUS_FILE_BYTES
 from tutor.errors import TutorError
 from tutor.ingest import corpus_files, load_corpus, source_name, split_sections
 from tutor.models import PATH_SEP, Chunk
+from tutor.vectorindex import EXACT_BELOW, is_exact, make_index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the data files live in the generation folder the manifest names
+FORMAT_VERSION = 3  # 2: the data files live in the generation folder the manifest names; 3: units.faiss
 # Bump when what is embedded for a passage or unit changes (passage_text, unit_texts).
 EMBEDDING_TEXT_VERSION = 4
 MANIFEST = "manifest.json"
@@ -46,6 +48,9 @@ UNITS = "units.jsonl"
 UNIT_VECTORS = "units.npy"
 DOCUMENTS = "documents.json"  # each document's title, and the warnings about course files
 DATA_FILES = (CHUNKS, CHUNK_VECTORS, UNITS, UNIT_VECTORS, DOCUMENTS)
+# An approximate (HNSW) index over the unit vectors, written only for courses of EXACT_BELOW units or more;
+# a smaller course searches its units exactly, with an index made from units.npy as it loads.
+UNIT_INDEX = "units.faiss"
 # The folder is ours: written when the index first claims a folder.
 MARKER = ".tutor-index"
 MARKER_TEXT = ("This folder holds a tutor index. tutor replaces and removes the files it wrote here "
@@ -73,6 +78,7 @@ class Store:
     dim: int
     warnings: list[str] = field(default_factory=list)
     rebuilt: bool = False
+    unit_index: object = None  # faiss.Index over unit_vectors, same positions
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -301,6 +307,7 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         raise IndexProblem(f"{UNIT_VECTORS} has shape {unit_vectors.shape}, not ({len(units)}, {dim})")
     if len(unit_chunk) and (unit_chunk.min() < 0 or unit_chunk.max() >= len(chunks) or np.any(np.diff(unit_chunk) < 0)):
         raise IndexProblem(f"{UNITS} points at passages that do not exist")
+    unit_index = _load_unit_index(folder, manifest, unit_vectors)
     return Store(
         chunks=chunks,
         chunk_index=index,
@@ -310,7 +317,30 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         titles=titles,
         dim=dim,
         warnings=warnings,
+        unit_index=unit_index,
     )
+
+
+def _load_unit_index(folder: Path, manifest: dict, unit_vectors: np.ndarray):
+    """The approximate index the build wrote for a large course, or an exact one made from the vectors."""
+    import faiss
+
+    if UNIT_INDEX not in manifest.get("checksums", {}):
+        index = faiss.IndexFlatIP(unit_vectors.shape[1])
+        index.add(unit_vectors)
+        return index
+    blob = _verified_bytes(folder, manifest, UNIT_INDEX)
+    if blob is None:
+        raise IndexProblem(f"{UNIT_INDEX} is missing" if not (folder / UNIT_INDEX).exists() else
+                           f"{UNIT_INDEX} does not match its checksum (damaged or partly written)")
+    try:
+        index = _parse_faiss(blob)
+    except (RuntimeError, ValueError) as exc:
+        raise IndexProblem(f"its files cannot be read ({exc})") from exc
+    if index.ntotal != len(unit_vectors) or index.d != unit_vectors.shape[1]:
+        raise IndexProblem(f"{UNIT_INDEX} holds {index.ntotal} vectors of dimension {index.d}, "
+                           f"but {UNIT_VECTORS} holds {len(unit_vectors)}")
+    return index
 
 
 def _corpus_changes(manifest: dict, fingerprint: dict[str, str]) -> str:
@@ -435,7 +465,7 @@ def _generations(index_dir: Path) -> list[Path]:
 
 def _remove_generation(folder: Path) -> None:
     """Delete a generation folder: only the files a build writes there, then the folder if that empties it."""
-    for name in (*DATA_FILES, MANIFEST):
+    for name in (*DATA_FILES, UNIT_INDEX, MANIFEST):
         try:
             (folder / name).unlink()
         except FileNotFoundError:
@@ -470,10 +500,23 @@ def _remove_leftovers(index_dir: Path, *, switched: bool) -> None:
 
 
 def build_index(
-    corpus_dir: Path, index_dir: Path, *, device: str = "cpu", progress: bool = False, fresh: bool = False
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    device: str = "cpu",
+    progress: bool = False,
+    fresh: bool = False,
+    engine: str = "auto",
+    parse: Callable[[Path], Course] | None = None,
+    embed: Embed | None = None,
+    exact_below: int = EXACT_BELOW,
 ) -> Store:
     """(Re)build the index, re-embedding only texts the previous index did not hold (all of them if `fresh`,
-    as `tutor index --rebuild` asks, even when the index is current)."""
+    as `tutor index --rebuild` asks, even when the index is current).
+
+    `engine` picks the embedding engine (tutor.embeddings.ENGINES); `parse` and `embed` replace the
+    build's first two steps (parse_course, and embedding with that engine); `exact_below` is the number
+    of vectors from which passages and units get an approximate (HNSW) index instead of an exact one."""
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -501,7 +544,8 @@ def build_index(
         except IndexProblem:
             pass
         _remove_leftovers(index_dir, switched=False)
-        return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
+        return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh, engine=engine,
+                             parse=parse or parse_course, embed=embed, exact_below=exact_below)
     except OSError as exc:
         raise IndexWriteError(
             f"Cannot write the index in {index_dir} ({exc.strerror or exc}); the index there is unchanged. "
@@ -511,11 +555,20 @@ def build_index(
         lock.release()
 
 
-def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store:
-    import faiss
+@dataclass
+class Course:
+    """A course parsed for indexing: its passages, their quotable units, and the texts to embed for each."""
 
-    started = time.perf_counter()
-    fingerprint = corpus_fingerprint(corpus_dir)
+    chunks: list[Chunk]
+    unit_rows: list[dict]  # {"chunk": position in chunks, "text", "context", "item"}, as units.jsonl holds them
+    titles: list[str]
+    warnings: list[str]
+    passage_texts: list[str]  # passage_text of each chunk
+    unit_texts: list[str]  # unit_texts of each unit, in unit_rows' order
+
+
+def parse_course(corpus_dir: Path) -> Course:
+    """Step 1 of a build: read the course files, cut them into passages and their quotable units."""
     documents, warnings = load_corpus(corpus_dir)
     if not documents:
         raise TutorError(
@@ -538,49 +591,60 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
             {"chunk": position, "text": u.text, "context": u.context, "item": u.item} for u in units
         )
         embedded_units.extend(unit_texts(chunk, units))
+    return Course(chunks, unit_rows, titles, warnings, [passage_text(c) for c in chunks], embedded_units)
 
-    passage_texts = [passage_text(c) for c in chunks]
-    cache = {} if fresh else _previous_vectors(index_dir)
-    missing = sorted({t for t in passage_texts + embedded_units if _text_key(t) not in cache})
+
+Embed = Callable[[list[str]], np.ndarray]  # texts → unit-length float32 vectors, one row each
+
+
+def embed_texts(texts: list[str], cache: dict[str, np.ndarray], embed: Embed) -> int:
+    """Step 2 of a build: add to `cache` (keyed by _text_key) the vectors of those `texts` it lacks.
+    Each distinct text is embedded once; returns how many were."""
+    missing = sorted({t for t in texts if _text_key(t) not in cache})
     if missing:
-        embedder = _build_embedder(device)
-        if progress:
-            print(f"Embedding {len(missing)} new passages and sentences with {embedder.name} on {device}…")
-        if any(len(v) != embedder.dim for v in cache.values()):
-            cache = {}  # vectors of another size cannot sit in one index with the new ones
-            missing = sorted(set(passage_texts + embedded_units))
-        vectors = embedder.encode(missing, batch_size=64, progress=progress)
+        vectors = embed(missing)
+        if any(len(v) != vectors.shape[1] for v in cache.values()):
+            cache.clear()  # vectors of another size cannot sit in one index with the new ones
+            return embed_texts(texts, cache, embed)
         cache.update({_text_key(t): v for t, v in zip(missing, vectors)})
-    dim = len(next(iter(cache.values())))
-    chunk_vectors = np.stack([cache[_text_key(t)] for t in passage_texts]).astype(np.float32)
-    unit_vectors = (
-        np.stack([cache[_text_key(t)] for t in embedded_units]).astype(np.float32)
-        if embedded_units
-        else np.zeros((0, dim), np.float32)
-    )
-    index = faiss.IndexFlatIP(dim)
-    index.add(chunk_vectors)
+    return len(missing)
 
-    files = {
-        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"),
-        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unit_rows).encode("utf-8"),
-        CHUNK_VECTORS: faiss.serialize_index(index).tobytes(),
-        UNIT_VECTORS: _npy_bytes(unit_vectors),
-        DOCUMENTS: (json.dumps({"titles": titles, "warnings": warnings}, indent=2, ensure_ascii=False) + "\n")
-        .encode("utf-8"),
-    }
+
+def _build_locked(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    device: str,
+    progress: bool,
+    fresh: bool,
+    engine: str = "auto",
+    parse: Callable[[Path], Course] = parse_course,
+    embed: Embed | None = None,
+    exact_below: int = EXACT_BELOW,
+) -> Store:
+    """Parse, embed what the previous index did not hold, write a new generation. `parse` and `embed`
+    may be replaced by other implementations of the same steps (a parallel pipeline)."""
+    started = time.perf_counter()
+    fingerprint = corpus_fingerprint(corpus_dir)
+    course = parse(corpus_dir)
+    cache = {} if fresh else _previous_vectors(index_dir)
+    if embed is None:
+        embed = _embedding_step(device, engine, progress)
+    embedded = embed_texts(course.passage_texts + course.unit_texts, cache, embed)
+    files, counts = _index_files(course, cache, exact_below)
     generation = f"generation-{secrets.token_hex(8)}"
     manifest = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
         "embedding_text_version": EMBEDDING_TEXT_VERSION,
         "embedding_model": EMBEDDING_MODEL_NAME,
-        "dim": dim,
+        "dim": counts["dim"],
         "generation": generation,
         "corpus": fingerprint,
-        "chunks": len(chunks),
-        "units": len(unit_rows),
-        "embedded_texts": len(missing),
+        "chunks": len(course.chunks),
+        "units": len(course.unit_rows),
+        "vector_indexes": counts["kinds"],
+        "embedded_texts": embedded,
         "fresh": fresh,
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -589,7 +653,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     }
     _write_generation(index_dir, generation, files, manifest)
     _remove_leftovers(index_dir, switched=True)
-    log.info("Indexed %d passages (%d newly embedded texts) in %s", len(chunks), len(missing), index_dir)
+    log.info("Indexed %d passages (%d newly embedded texts) in %s", len(course.chunks), embedded, index_dir)
     try:
         store = load_index(index_dir, fingerprint)
     except IndexProblem as problem:  # only if something rewrote the folder behind the lock's back
@@ -598,16 +662,57 @@ def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: b
     return store
 
 
-_EMBEDDERS: dict[str, object] = {}
+def _index_files(course: Course, cache: dict[str, np.ndarray], exact_below: int) -> tuple[dict[str, bytes], dict]:
+    """Step 3 of a build: the bytes of each file of the new generation."""
+    import faiss
+
+    dim = len(next(iter(cache.values())))
+    chunk_vectors = np.stack([cache[_text_key(t)] for t in course.passage_texts]).astype(np.float32)
+    unit_vectors = (
+        np.stack([cache[_text_key(t)] for t in course.unit_texts]).astype(np.float32)
+        if course.unit_texts
+        else np.zeros((0, dim), np.float32)
+    )
+    chunk_index = make_index(chunk_vectors, exact_below)
+    files = {
+        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in course.chunks).encode("utf-8"),
+        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in course.unit_rows).encode("utf-8"),
+        CHUNK_VECTORS: faiss.serialize_index(chunk_index).tobytes(),
+        UNIT_VECTORS: _npy_bytes(unit_vectors),
+        DOCUMENTS: (json.dumps({"titles": course.titles, "warnings": course.warnings}, indent=2,
+                               ensure_ascii=False) + "\n").encode("utf-8"),
+    }
+    kinds = {"passages": "exact" if is_exact(chunk_index) else "hnsw", "units": "exact"}
+    if len(unit_vectors) >= exact_below:
+        files[UNIT_INDEX] = faiss.serialize_index(make_index(unit_vectors, exact_below)).tobytes()
+        kinds["units"] = "hnsw"
+    return files, {"dim": dim, "kinds": kinds}
 
 
-def _build_embedder(device: str):
-    """The embedder that builds indexes, loaded once per process (a long-running chat may rebuild often)."""
-    if device not in _EMBEDDERS:
+_EMBEDDERS: dict[tuple[str, str], object] = {}
+
+
+def _build_embedder(device: str, engine: str = "auto"):
+    """The embedder that builds indexes, loaded once per process (a long-running chat may rebuild often).
+
+    'auto': sentence-transformers on a GPU; on a CPU the direct torch forward pass (TorchMiniLM), which
+    gives the same vectors, starts in a fraction of the time and embeds faster (bench/bench_build.py)."""
+    key = (device, engine)
+    if key not in _EMBEDDERS:
         from tutor.embeddings import load_embedder
 
-        _EMBEDDERS[device] = load_embedder(device, engine="sentence-transformers")
-    return _EMBEDDERS[device]
+        _EMBEDDERS[key] = load_embedder(device, engine=engine)
+    return _EMBEDDERS[key]
+
+
+def _embedding_step(device: str, engine: str, progress: bool) -> Embed:
+    def embed(texts: list[str]) -> np.ndarray:
+        embedder = _build_embedder(device, engine)
+        if progress:
+            print(f"Embedding {len(texts)} new passages and sentences with {embedder.name} on {device}…")
+        return embedder.encode(texts, batch_size=64, progress=progress)
+
+    return embed
 
 
 def _text_key(text: str) -> str:
