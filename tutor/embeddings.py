@@ -3,9 +3,10 @@
 Three engines compute the same vectors (a test holds them to it):
 - `SentenceTransformerEmbedder` runs the model through sentence-transformers. It builds the index
   and serves questions on a GPU.
-- `TorchMiniLM` runs the same BERT forward pass directly in torch. Importing sentence-transformers
-  costs about 12 s on a 2-core CPU, torch alone about 3 s: long-running CPU processes (the chat,
-  batches, the Python API) answer through this engine.
+- `TorchMiniLM` runs the same BERT forward pass directly in torch, with fused attention. Importing
+  sentence-transformers costs about 12 s on a 2-core CPU, torch alone about 3 s: indexes are built on
+  a CPU with this engine, and long-running CPU processes (the chat, batches, the Python API) answer
+  through it.
 - `NumpyMiniLM` runs it in NumPy and never imports torch: a one-shot `tutor ask` starts in about
   a second and pays some 30 ms for its one question.
 """
