@@ -1,19 +1,26 @@
-"""How long building an index takes, and where the time goes: the local build, then `tutor index --ray` on this machine.
+"""Benchmark building indexes: the former recipe against today's, and HNSW against exact search.
 
-    .venv/bin/python bench/bench_build.py                    # shared/bench/squad6's course beside the project
-    .venv/bin/python bench/bench_build.py --corpus DIR --no-ray
+Builds fresh indexes of the bundled course and of ../shared/bench/squad6/corpus twice each, alternating:
+once with the former recipe (sentence-transformers on the CPU, `engine="sentence-transformers"`) and once
+with today's (`engine="auto"`: the torch forward pass with fused attention). Each build runs in a process
+of its own, as `tutor index --rebuild` would, so the time includes loading the model and the peak RSS is
+that build's own. Prints wall and CPU seconds, MB of course text per minute, the ratio, and peak RSS;
+figures on a shared machine vary from run to run, the ratio less than the seconds.
 
-Prints the course's size; the local build's steps timed in this process (loading the embedding model,
-reading and cutting up the files, embedding, writing the index) and its throughput in MB of course files a
-minute, model load apart, so that a course of N MB takes about N / throughput minutes plus the fixed
-costs; then the wall-clock time of whole `tutor index --rebuild` and `tutor index --ray --rebuild`
-processes on temporary index folders (the second starts a local Ray with this machine's CPUs).
+Then, with --ann N (default 200,000; 0 skips it): N unit vectors made from squad6's passage and sentence
+vectors (each repeated with a little noise, so that no two are equal), searched by 200 of its questions:
+recall@10 of the HNSW index that `tutor.vectorindex` builds from EXACT_BELOW vectors on, against exact
+search, and the query latency of each.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_build.py [--repeat R] [--ann N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -22,73 +29,101 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from tutor.ingest import corpus_files  # noqa: E402
-
-
-def squad6_corpus() -> Path:
-    """shared/bench/squad6/corpus beside the project (../shared), or beside a folder above it (a worktree's)."""
-    for folder in ROOT.parents:
-        if (folder / "shared" / "bench" / "squad6" / "corpus").is_dir():
-            return folder / "shared" / "bench" / "squad6" / "corpus"
-    return ROOT / "corpus"
+SQUAD6 = ROOT.parent / "shared" / "bench" / "squad6"  # beside the repository, as in the project's checkout
+RECIPES = {"former": "sentence-transformers", "today": "auto"}
 
 
-def steps(corpus: Path, index: Path) -> dict[str, float]:
-    from tutor.embeddings import load_embedder
-    from tutor.store import _text_key, parse_corpus, texts_to_embed, write_index
+def course_megabytes(corpus: Path) -> float:
+    from tutor.ingest import load_corpus
 
-    times = {}
+    documents, _ = load_corpus(corpus)
+    return sum(len(d.text.encode("utf-8")) for d in documents) / 1e6
+
+
+def build_once(corpus: str, engine: str) -> None:
+    """In a process of its own: build a fresh index, print one JSON line of figures."""
+    from tutor.store import build_index
+
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as index:
+        wall, cpu = time.perf_counter(), time.process_time()
+        store = build_index(Path(corpus), Path(index), device="cpu", fresh=True, engine=engine)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(json.dumps({"wall": wall, "cpu": cpu, "passages": len(store.chunks), "units": len(store.units),
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_build(corpus: Path, engine: str) -> dict:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, __file__, "--one", str(corpus), engine], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_builds(courses: list[Path], repeat: int) -> None:
+    print("course                      recipe   wall s   cpu s  MB/min (wall, cpu)  peak RSS MB")
+    for corpus in courses:
+        mb = course_megabytes(corpus)
+        runs: dict[str, list[dict]] = {name: [] for name in RECIPES}
+        for _ in range(repeat):
+            for name, engine in RECIPES.items():  # alternating, so both see the same load on the machine
+                runs[name].append(run_build(corpus, engine))
+        best = {}
+        for name, rows in runs.items():
+            wall, cpu = min(r["wall"] for r in rows), min(r["cpu"] for r in rows)
+            best[name] = (wall, cpu)
+            print(f"{corpus.name[:18]:<18} {mb:5.3f} MB  {name:<7} {wall:7.1f} {cpu:7.1f}  "
+                  f"{mb / wall * 60:7.3f} {mb / cpu * 60:7.3f}     {max(r['peak_rss_mb'] for r in rows):7.0f}"
+                  f"   ({rows[0]['passages']} passages, {rows[0]['units']} units)")
+        print(f"{'':<29}speed-up: {best['former'][0] / best['today'][0]:.1f}x wall, "
+              f"{best['former'][1] / best['today'][1]:.1f}x cpu")
+
+
+def bench_ann(n: int, squad6: Path) -> None:
+    import numpy as np
+
+    from tutor.embeddings import TorchMiniLM
+    from tutor.store import build_index
+    from tutor.vectorindex import is_exact, make_index, search
+
+    with tempfile.TemporaryDirectory(prefix="bench-ann-") as index:
+        store = build_index(squad6 / "corpus", Path(index), device="cpu")
+    questions = [json.loads(line)["q"] for line in (squad6 / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
+    queries = TorchMiniLM().encode(questions[::len(questions) // 200][:200])
+    real = np.concatenate([store.unit_vectors, store.chunk_index.reconstruct_n(0, store.chunk_index.ntotal)])
+    rng = np.random.default_rng(0)
+    vectors = real[rng.integers(0, len(real), n)] + rng.normal(0, 0.03, (n, real.shape[1])).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     started = time.perf_counter()
-    embedder = load_embedder("cpu", engine="sentence-transformers")  # the engine the build uses
-    times["model load"] = time.perf_counter() - started
-    at = time.perf_counter()
-    parsed = parse_corpus(corpus)
-    times["read and cut up"] = time.perf_counter() - at
-    at = time.perf_counter()
-    texts = sorted(set(texts_to_embed(parsed)))
-    vectors = embedder.encode(texts, batch_size=64)
-    times["embed"] = time.perf_counter() - at
-    at = time.perf_counter()
-    index.mkdir()
-    write_index(index, parsed, {_text_key(t): v for t, v in zip(texts, vectors)}, fingerprint={}, embedded=len(texts),
-                fresh=True, started=started)
-    times["write"] = time.perf_counter() - at
-    print(f"  {len(parsed.chunks):,} passages, {len(parsed.unit_rows):,} units, {len(texts):,} texts embedded")
-    return times
-
-
-def wall(*args: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "tutor", "index", "--rebuild", *args], env=env,
-                          capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode:
-        sys.exit(f"tutor index {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return seconds
+    hnsw = make_index(vectors, exact_below=1)
+    built = time.perf_counter() - started
+    exact = make_index(vectors, exact_below=n + 1)
+    assert is_exact(exact) and not is_exact(hnsw)
+    timings = {}
+    for name, idx in (("exact", exact), ("hnsw", hnsw)):
+        started = time.perf_counter()
+        for q in queries:  # one question at a time, as a student asks
+            _, ids = search(idx, q[None], k=10)
+        timings[name] = (time.perf_counter() - started) / len(queries) * 1000
+    _, truth = search(exact, queries, k=10)
+    _, found = search(hnsw, queries, k=10)
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])
+    print(f"\n{n:,} vectors of dimension {vectors.shape[1]}: HNSW built in {built:.0f} s; recall@10 against exact "
+          f"{recall:.3f}; latency per question: exact {timings['exact']:.2f} ms, HNSW {timings['hnsw']:.2f} ms")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=squad6_corpus())
-    parser.add_argument("--no-ray", action="store_true", help="skip the `--ray` build")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", nargs=2, metavar=("CORPUS", "ENGINE"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help="builds of each course by each recipe (best kept)")
+    parser.add_argument("--squad6", type=Path, default=SQUAD6, help=f"the squad6 folder (default: {SQUAD6})")
+    parser.add_argument("--ann", type=int, default=200_000, help="vectors for the HNSW benchmark (0: skip it)")
     args = parser.parse_args()
-    megabytes = sum(p.stat().st_size for p in corpus_files(args.corpus)) / 1e6
-    print(f"course {args.corpus}: {len(corpus_files(args.corpus))} files, {megabytes:.3f} MB; "
-          f"{os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory() as work:
-        times = steps(args.corpus, Path(work) / "steps")
-        work_s = times["read and cut up"] + times["embed"] + times["write"]
-        print("local build, in one process: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
-        print(f"  throughput, model load apart: {megabytes / (work_s / 60):.2f} MB/min "
-              f"(embedding {times['embed'] / work_s:.0%} of it)")
-        local = wall("--corpus", str(args.corpus), "--index", str(Path(work) / "local"))
-        print(f"`tutor index --rebuild`, whole process: {local:.1f} s")
-        if not args.no_ray:
-            on_ray = wall("--ray", "--corpus", str(args.corpus), "--index", str(Path(work) / "ray"))
-            print(f"`tutor index --ray --rebuild`, whole process with a local Ray: {on_ray:.1f} s "
-                  f"({on_ray / local:.2f}x the local build's time)")
+    if args.one:
+        build_once(*args.one)
+        return
+    bench_builds([ROOT / "corpus", args.squad6 / "corpus"], args.repeat)
+    if args.ann:
+        bench_ann(args.ann, args.squad6)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,25 @@ from tutor.retrieval import BM25, Retriever
 from tutor.terms import STOPWORDS, stem, terms
 
 
-def test_the_three_embedding_engines_give_the_same_vectors():
-    texts = ["What is model drift?", "Risk Tolerance — Academic Perspective: High - encouraged to try new things"]
+def test_the_three_embedding_engines_give_the_same_vectors(corpus_dir):
+    # Short and long texts in one batch: the padding of the short ones must change nothing, and a
+    # passage past the model's 256 tokens is cut where sentence-transformers cuts it.
+    article = next(corpus_dir.iterdir()).read_text(encoding="utf-8")
+    texts = ["What is model drift?", "Risk Tolerance — Academic Perspective: High - encouraged to try new things",
+             article[:600], article[:4000]]
     reference = SentenceTransformerEmbedder("cpu").encode(texts)
     for engine in (NumpyMiniLM(), TorchMiniLM()):
-        vectors = engine.encode(texts)
-        assert vectors.shape == (2, 384)
-        assert np.allclose(vectors, reference, atol=1e-4)
+        for batch_size in (1, 4):
+            vectors = engine.encode(texts, batch_size=batch_size)
+            assert vectors.shape == (4, 384)
+            assert np.allclose(vectors, reference, atol=1e-4)
+
+
+def test_indexes_are_built_on_a_cpu_by_the_torch_engine_and_on_request_by_sentence_transformers():
+    from tutor.store import _build_embedder
+
+    assert isinstance(_build_embedder("cpu"), TorchMiniLM)
+    assert isinstance(_build_embedder("cpu", "sentence-transformers"), SentenceTransformerEmbedder)
 
 
 def test_bm25_ranks_the_document_with_the_rare_term_first():

@@ -3,9 +3,10 @@
 Three engines compute the same vectors (a test holds them to it):
 - `SentenceTransformerEmbedder` runs the model through sentence-transformers. It builds the index
   and serves questions on a GPU.
-- `TorchMiniLM` runs the same BERT forward pass directly in torch. Importing sentence-transformers
-  costs about 12 s on a 2-core CPU, torch alone about 3 s: long-running CPU processes (the chat,
-  batches, the Python API) answer through this engine.
+- `TorchMiniLM` runs the same BERT forward pass directly in torch, with fused attention. Importing
+  sentence-transformers costs about 12 s on a 2-core CPU, torch alone about 3 s: indexes are built on
+  a CPU with this engine, and long-running CPU processes (the chat, batches, the Python API) answer
+  through it.
 - `NumpyMiniLM` runs it in NumPy and never imports torch: a one-shot `tutor ask` starts in about
   a second and pays some 30 ms for its one question.
 """
@@ -139,6 +140,28 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float 
     return (x - mean) / np.sqrt(var + eps) * weight + bias
 
 
+# A batch holds at most this many padded tokens: long passages go in small batches, short sentences in
+# large ones, so attention (whose cost grows with the square of the padded width) is never padded far.
+BATCH_TOKENS = 8192
+
+
+def length_batches(lengths: list[int], batch_size: int, max_tokens: int = BATCH_TOKENS) -> list[list[int]]:
+    """Positions grouped into batches of similar length (shortest first): the same results as any
+    other grouping, with little padding."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in order:
+        # sorted, so this text is the batch's widest: the batch would be len+1 rows of its length
+        if batch and (len(batch) >= batch_size or (len(batch) + 1) * lengths[i] > max_tokens):
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 class _MiniLM:
     """Tokenise, batch by length, and run `_forward` (BERT, mean pooling, normalisation)."""
 
@@ -187,10 +210,7 @@ class _MiniLM:
         if not texts:
             return out
         encodings = self.tokenizer.encode_batch(list(texts))
-        # Similar lengths together: less padding, same results.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for s in range(0, len(order), batch_size):
-            idx = order[s : s + batch_size]
+        for idx in length_batches([len(e.ids) for e in encodings], batch_size):
             width = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.float32)
@@ -250,13 +270,15 @@ class TorchMiniLM(_MiniLM):
             real = mask_t.reshape(-1).nonzero().squeeze(1)
             x = self.word[ids_t.reshape(-1)[real]] + self.pos[real % t] + self.type0
             x = F.layer_norm(x, (self.dim,), *self.emb_ln, 1e-12)
-            bias = ((1.0 - mask_t) * -1e9)[:, None, None, :]
+            keep = (mask_t > 0)[:, None, None, :]
             grid = x.new_zeros(b * t, 3 * self.dim)
             for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.layers:
                 grid[real] = torch.addmm(qkv_b, x, qkv_w)
                 q, k, v = grid.reshape(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
-                probs = torch.softmax(q @ k.transpose(-1, -2) / d**0.5 + bias, dim=-1)
-                ctx = (probs @ v).transpose(1, 2).reshape(b * t, self.dim)[real]
+                # One fused kernel for scores, mask, softmax and weighted sum: separately they cost more
+                # than the dense layers (copies and element-wise passes over batch × heads × width²).
+                ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+                ctx = ctx.transpose(1, 2).reshape(b * t, self.dim)[real]
                 x = F.layer_norm(torch.addmm(o_b, ctx, o_w) + x, (self.dim,), ln1_w, ln1_b, 1e-12)
                 inner = F.gelu(torch.addmm(i_b, x, i_w))
                 x = F.layer_norm(torch.addmm(f_b, inner, f_w) + x, (self.dim,), ln2_w, ln2_b, 1e-12)

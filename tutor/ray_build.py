@@ -181,8 +181,9 @@ class _EmbedRows:
     def __init__(self, device: str) -> None:
         from tutor.embeddings import load_embedder
 
-        # The local build's engine, so that both builds compute the same vectors.
-        self.embedder = load_embedder(device, engine="sentence-transformers")
+        # The local build's engine ("auto": the direct torch pass on a CPU, sentence-transformers on a GPU),
+        # so that both builds compute the same vectors.
+        self.embedder = load_embedder(device, engine="auto")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [json.loads(t) for t in batch["texts"]]

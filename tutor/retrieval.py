@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from tutor import vectorindex
 from tutor.answering.question import Place, answer_type, has_answer_type, named_place
 from tutor.chunking import ROW_SEP
 from tutor.errors import TutorError
@@ -110,6 +111,9 @@ class Retriever:
         self._typed: dict[str, np.ndarray] = {}  # answer type -> which passages hold one
         self._headings = [frozenset(terms(c.section)) for c in store.chunks]
         self._tables = {int(store.unit_chunk[i]) for i, u in enumerate(store.units) if ROW_SEP in u.text}
+        self.unit_index = store.unit_index
+        if self.unit_index is None:  # a Store made by hand: search its unit vectors exactly
+            self.unit_index = vectorindex.make_index(store.unit_vectors, exact_below=len(store.unit_vectors) + 1)
 
     def embed(self, questions: list[str]) -> np.ndarray:
         return self.embedder.encode(questions, batch_size=64)
@@ -121,27 +125,29 @@ class Retriever:
         n = len(self.store.chunks)
         if n == 0:
             return [[] for _ in questions]
-        dense_scores, dense_ids = self.store.chunk_index.search(np.ascontiguousarray(vectors), n)
+        dense_scores, dense_ids = vectorindex.search(self.store.chunk_index, vectors)
         unit_best = self._best_unit_scores(vectors)
         results = []
         for q, scores, ids, units in zip(questions, dense_scores, dense_ids, unit_best):
             dense = np.zeros(n, dtype=np.float32)
-            dense[ids] = scores
+            found = ids >= 0
+            dense[ids[found]] = scores[found]
             # A passage is as close as its closest sentence or list item: one table row or bullet
             # among many would otherwise be drowned out by its neighbours.
             results.append(self._rank(q, np.maximum(dense, units), k))
         return results
 
     def _best_unit_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """For each question, the best cosine of any unit in each passage (passages with no units: -1)."""
+        """For each question, the best cosine of any unit in each passage (-1 for passages with no units,
+        and, from an approximate index, for passages none of whose units is among the nearest found)."""
         n = len(self.store.chunks)
         out = np.full((len(vectors), n), -1.0, dtype=np.float32)
         if len(self.store.units) == 0:
             return out
-        sims = vectors @ self.store.unit_vectors.T
-        present = np.unique(self.store.unit_chunk)
-        starts = np.searchsorted(self.store.unit_chunk, present)
-        out[:, present] = np.maximum.reduceat(sims, starts, axis=1)
+        scores, ids = vectorindex.search(self.unit_index, vectors)
+        for row, (s, i) in enumerate(zip(scores, ids)):
+            found = i >= 0
+            np.maximum.at(out[row], self.store.unit_chunk[i[found]], s[found])
         return out
 
     def _holding(self, kind: str) -> np.ndarray:

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -34,10 +35,11 @@ from tutor.config import EMBEDDING_MODEL_NAME, MAX_CORPUS_FILE_BYTES
 from tutor.errors import TutorError
 from tutor.ingest import Document, corpus_files, load_corpus, source_name, split_sections
 from tutor.models import PATH_SEP, Chunk
+from tutor.vectorindex import EXACT_BELOW, is_exact, make_index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the data files live in the generation folder the manifest names
+FORMAT_VERSION = 3  # 2: the data files live in the generation folder the manifest names; 3: units.faiss
 # Bump when what is embedded for a passage or unit changes (passage_text, unit_texts).
 EMBEDDING_TEXT_VERSION = 4
 MANIFEST = "manifest.json"
@@ -47,6 +49,9 @@ UNITS = "units.jsonl"
 UNIT_VECTORS = "units.npy"
 DOCUMENTS = "documents.json"  # each document's title, and the warnings about course files
 DATA_FILES = (CHUNKS, CHUNK_VECTORS, UNITS, UNIT_VECTORS, DOCUMENTS)
+# An approximate (HNSW) index over the unit vectors, written only for courses of EXACT_BELOW units or more;
+# a smaller course searches its units exactly, with an index made from units.npy as it loads.
+UNIT_INDEX = "units.faiss"
 # The folder is ours: written when the index first claims a folder.
 MARKER = ".tutor-index"
 MARKER_TEXT = ("This folder holds a tutor index. tutor replaces and removes the files it wrote here "
@@ -74,6 +79,7 @@ class Store:
     dim: int
     warnings: list[str] = field(default_factory=list)
     rebuilt: bool = False
+    unit_index: object = None  # faiss.Index over unit_vectors, same positions
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -304,6 +310,7 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         raise IndexProblem(f"{UNIT_VECTORS} has shape {unit_vectors.shape}, not ({len(units)}, {dim})")
     if len(unit_chunk) and (unit_chunk.min() < 0 or unit_chunk.max() >= len(chunks) or np.any(np.diff(unit_chunk) < 0)):
         raise IndexProblem(f"{UNITS} points at passages that do not exist")
+    unit_index = _load_unit_index(folder, manifest, unit_vectors)
     return Store(
         chunks=chunks,
         chunk_index=index,
@@ -313,7 +320,30 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         titles=titles,
         dim=dim,
         warnings=warnings,
+        unit_index=unit_index,
     )
+
+
+def _load_unit_index(folder: Path, manifest: dict, unit_vectors: np.ndarray):
+    """The approximate index the build wrote for a large course, or an exact one made from the vectors."""
+    import faiss
+
+    if UNIT_INDEX not in manifest.get("checksums", {}):
+        index = faiss.IndexFlatIP(unit_vectors.shape[1])
+        index.add(unit_vectors)
+        return index
+    blob = _verified_bytes(folder, manifest, UNIT_INDEX)
+    if blob is None:
+        raise IndexProblem(f"{UNIT_INDEX} is missing" if not (folder / UNIT_INDEX).exists() else
+                           f"{UNIT_INDEX} does not match its checksum (damaged or partly written)")
+    try:
+        index = _parse_faiss(blob)
+    except (RuntimeError, ValueError) as exc:
+        raise IndexProblem(f"its files cannot be read ({exc})") from exc
+    if index.ntotal != len(unit_vectors) or index.d != unit_vectors.shape[1]:
+        raise IndexProblem(f"{UNIT_INDEX} holds {index.ntotal} vectors of dimension {index.d}, "
+                           f"but {UNIT_VECTORS} holds {len(unit_vectors)}")
+    return index
 
 
 def _corpus_changes(manifest: dict, fingerprint: dict[str, str]) -> str:
@@ -438,7 +468,7 @@ def _generations(index_dir: Path) -> list[Path]:
 
 def _remove_generation(folder: Path) -> None:
     """Delete a generation folder: only the files a build writes there, then the folder if that empties it."""
-    for name in (*DATA_FILES, MANIFEST):
+    for name in (*DATA_FILES, UNIT_INDEX, MANIFEST):
         try:
             (folder / name).unlink()
         except FileNotFoundError:
@@ -486,9 +516,16 @@ def build_index(
     progress: bool = False,
     fresh: bool = False,
     builder: Builder | None = None,
+    engine: str = "auto",
+    embed: Embed | None = None,
+    exact_below: int = EXACT_BELOW,
 ) -> Store:
     """(Re)build the index, re-embedding only texts the previous index did not hold (all of them if `fresh`,
-    as `tutor index --rebuild` asks, even when the index is current). `builder` replaces the local build."""
+    as `tutor index --rebuild` asks, even when the index is current).
+
+    `builder` replaces the whole local build (`tutor index --ray`); `engine` picks the embedding engine
+    (tutor.embeddings.ENGINES) and `embed` replaces the embedding step; `exact_below` is the number of
+    vectors from which passages and units get an approximate (HNSW) index instead of an exact one."""
     from filelock import FileLock, Timeout
 
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -516,7 +553,10 @@ def build_index(
         except IndexProblem:
             pass
         _remove_leftovers(index_dir, switched=False)
-        return (builder or _build_locked)(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
+        if builder is not None:
+            return builder(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh)
+        return _build_locked(corpus_dir, index_dir, device=device, progress=progress, fresh=fresh, engine=engine,
+                             embed=embed, exact_below=exact_below)
     except OSError as exc:
         raise IndexWriteError(
             f"Cannot write the index in {index_dir} ({exc.strerror or exc}); the index there is unchanged. "
@@ -526,24 +566,26 @@ def build_index(
         lock.release()
 
 
-def _build_locked(corpus_dir: Path, index_dir: Path, *, device: str, progress: bool, fresh: bool) -> Store:
+def _build_locked(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    device: str,
+    progress: bool,
+    fresh: bool,
+    engine: str = "auto",
+    embed: Embed | None = None,
+    exact_below: int = EXACT_BELOW,
+) -> Store:
+    """Parse, embed what the previous index did not hold, write a new generation. `embed` may replace the
+    embedding step (a parallel pipeline, or vectors already known)."""
     started = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
     parsed = parse_corpus(corpus_dir)
-    wanted = texts_to_embed(parsed)
     cache = {} if fresh else _previous_vectors(index_dir)
-    missing = sorted({t for t in wanted if _text_key(t) not in cache})
-    if missing:
-        embedder = _build_embedder(device)
-        if progress:
-            print(f"Embedding {len(missing)} new passages and sentences with {embedder.name} on {device}…")
-        if any(len(v) != embedder.dim for v in cache.values()):
-            cache = {}  # vectors of another size cannot sit in one index with the new ones
-            missing = sorted(set(wanted))
-        vectors = embedder.encode(missing, batch_size=64, progress=progress)
-        cache.update({_text_key(t): v for t, v in zip(missing, vectors)})
-    return write_index(index_dir, parsed, cache, fingerprint=fingerprint, embedded=len(missing), fresh=fresh,
-                       started=started)
+    embedded = embed_texts(texts_to_embed(parsed), cache, embed or _embedding_step(device, engine, progress))
+    return write_index(index_dir, parsed, cache, fingerprint=fingerprint, embedded=embedded, fresh=fresh,
+                       started=started, exact_below=exact_below)
 
 
 @dataclass
@@ -610,6 +652,22 @@ def texts_to_embed(parsed: ParsedCorpus) -> list[str]:
     return [passage_text(c) for c in parsed.chunks] + parsed.unit_texts
 
 
+Embed = Callable[[list[str]], np.ndarray]  # texts → unit-length float32 vectors, one row each
+
+
+def embed_texts(texts: list[str], cache: dict[str, np.ndarray], embed: Embed) -> int:
+    """Step 2 of a build: add to `cache` (keyed by _text_key) the vectors of those `texts` it lacks.
+    Each distinct text is embedded once; returns how many were."""
+    missing = sorted({t for t in texts if _text_key(t) not in cache})
+    if missing:
+        vectors = embed(missing)
+        if any(len(v) != vectors.shape[1] for v in cache.values()):
+            cache.clear()  # vectors of another size cannot sit in one index with the new ones
+            return embed_texts(texts, cache, embed)
+        cache.update({_text_key(t): v for t, v in zip(missing, vectors)})
+    return len(missing)
+
+
 def write_index(
     index_dir: Path,
     parsed: ParsedCorpus,
@@ -619,41 +677,24 @@ def write_index(
     embedded: int,
     fresh: bool,
     started: float,
+    exact_below: int = EXACT_BELOW,
 ) -> Store:
     """Write `parsed` with its `vectors` (keyed by `_text_key` of each of `texts_to_embed`) as a new generation
     of the index in `index_dir` and switch to it; the caller holds the build lock. `embedded` counts the texts
     embedded for this build, `fresh` says whether that was all of them."""
-    import faiss
-
-    dim = len(next(iter(vectors.values())))
-    chunk_vectors = np.stack([vectors[_text_key(passage_text(c))] for c in parsed.chunks]).astype(np.float32)
-    unit_vectors = (
-        np.stack([vectors[_text_key(t)] for t in parsed.unit_texts]).astype(np.float32)
-        if parsed.unit_texts
-        else np.zeros((0, dim), np.float32)
-    )
-    index = faiss.IndexFlatIP(dim)
-    index.add(chunk_vectors)
-
-    files = {
-        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in parsed.chunks).encode("utf-8"),
-        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in parsed.unit_rows).encode("utf-8"),
-        CHUNK_VECTORS: faiss.serialize_index(index).tobytes(),
-        UNIT_VECTORS: _npy_bytes(unit_vectors),
-        DOCUMENTS: (json.dumps({"titles": parsed.titles, "warnings": parsed.warnings}, indent=2, ensure_ascii=False)
-                    + "\n").encode("utf-8"),
-    }
+    files, counts = _index_files(parsed, vectors, exact_below)
     generation = f"generation-{secrets.token_hex(8)}"
     manifest = {
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,
         "embedding_text_version": EMBEDDING_TEXT_VERSION,
         "embedding_model": EMBEDDING_MODEL_NAME,
-        "dim": dim,
+        "dim": counts["dim"],
         "generation": generation,
         "corpus": fingerprint,
         "chunks": len(parsed.chunks),
         "units": len(parsed.unit_rows),
+        "vector_indexes": counts["kinds"],
         "embedded_texts": embedded,
         "fresh": fresh,
         "checksums": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
@@ -672,16 +713,57 @@ def write_index(
     return store
 
 
-_EMBEDDERS: dict[str, object] = {}
+def _index_files(parsed: ParsedCorpus, cache: dict[str, np.ndarray], exact_below: int) -> tuple[dict[str, bytes], dict]:
+    """The bytes of each file of a new generation."""
+    import faiss
+
+    dim = len(next(iter(cache.values())))
+    chunk_vectors = np.stack([cache[_text_key(passage_text(c))] for c in parsed.chunks]).astype(np.float32)
+    unit_vectors = (
+        np.stack([cache[_text_key(t)] for t in parsed.unit_texts]).astype(np.float32)
+        if parsed.unit_texts
+        else np.zeros((0, dim), np.float32)
+    )
+    chunk_index = make_index(chunk_vectors, exact_below)
+    files = {
+        CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in parsed.chunks).encode("utf-8"),
+        UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in parsed.unit_rows).encode("utf-8"),
+        CHUNK_VECTORS: faiss.serialize_index(chunk_index).tobytes(),
+        UNIT_VECTORS: _npy_bytes(unit_vectors),
+        DOCUMENTS: (json.dumps({"titles": parsed.titles, "warnings": parsed.warnings}, indent=2,
+                               ensure_ascii=False) + "\n").encode("utf-8"),
+    }
+    kinds = {"passages": "exact" if is_exact(chunk_index) else "hnsw", "units": "exact"}
+    if len(unit_vectors) >= exact_below:
+        files[UNIT_INDEX] = faiss.serialize_index(make_index(unit_vectors, exact_below)).tobytes()
+        kinds["units"] = "hnsw"
+    return files, {"dim": dim, "kinds": kinds}
 
 
-def _build_embedder(device: str):
-    """The embedder that builds indexes, loaded once per process (a long-running chat may rebuild often)."""
-    if device not in _EMBEDDERS:
+_EMBEDDERS: dict[tuple[str, str], object] = {}
+
+
+def _build_embedder(device: str, engine: str = "auto"):
+    """The embedder that builds indexes, loaded once per process (a long-running chat may rebuild often).
+
+    'auto': sentence-transformers on a GPU; on a CPU the direct torch forward pass (TorchMiniLM), which
+    gives the same vectors, starts in a fraction of the time and embeds faster (bench/bench_build.py)."""
+    key = (device, engine)
+    if key not in _EMBEDDERS:
         from tutor.embeddings import load_embedder
 
-        _EMBEDDERS[device] = load_embedder(device, engine="sentence-transformers")
-    return _EMBEDDERS[device]
+        _EMBEDDERS[key] = load_embedder(device, engine=engine)
+    return _EMBEDDERS[key]
+
+
+def _embedding_step(device: str, engine: str, progress: bool) -> Embed:
+    def embed(texts: list[str]) -> np.ndarray:
+        embedder = _build_embedder(device, engine)
+        if progress:
+            print(f"Embedding {len(texts)} new passages and sentences with {embedder.name} on {device}…")
+        return embedder.encode(texts, batch_size=64, progress=progress)
+
+    return embed
 
 
 def _text_key(text: str) -> str:
