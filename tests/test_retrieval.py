@@ -26,6 +26,22 @@ def test_the_three_embedding_engines_give_the_same_vectors(corpus_dir):
             assert np.allclose(vectors, reference, atol=1e-4)
 
 
+def test_a_long_embedding_run_shows_how_far_it_is_and_tokenises_in_slices(monkeypatch, capsys):
+    # A log file (stderr not a terminal) gets a line every few seconds; texts tokenised a slice at a time
+    # give the vectors that one pass gives.
+    import tutor.embeddings as embeddings
+
+    texts = [f"Sentence number {n} of a long course about {'rivers' if n % 2 else 'volcanoes'}." for n in range(40)]
+    engine = TorchMiniLM()
+    whole = engine.encode(texts, batch_size=8)
+    monkeypatch.setattr(embeddings, "TOKENIZE_SLICE", 7)
+    monkeypatch.setattr(embeddings, "PROGRESS_EVERY_S", 0.0)
+    sliced = engine.encode(texts, batch_size=8, progress=True)
+    assert np.allclose(sliced, whole, atol=1e-6)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Embedding: ")]
+    assert lines and "of 40 texts" in lines[0] and "left)" in lines[0]
+
+
 def test_indexes_are_built_on_a_cpu_by_the_torch_engine_and_on_request_by_sentence_transformers():
     from tutor.store import _build_embedder
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -162,6 +164,49 @@ def length_batches(lengths: list[int], batch_size: int, max_tokens: int = BATCH_
     return batches
 
 
+TOKENIZE_SLICE = 4096  # texts tokenised at a time
+PROGRESS_EVERY_S = 5.0
+
+
+class EmbeddingProgress:
+    """How far a long embedding run is: a bar on a terminal, else a line on stderr every few seconds (a build
+    of a large course embeds for many minutes, and a log file should show it moving)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.started = self.last = time.monotonic()
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="text", desc="Embedding", dynamic_ncols=True)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_S and self.done < self.total:
+            self.last = now
+            rate = self.done / max(now - self.started, 1e-9)
+            left = (self.total - self.done) / max(rate, 1e-9)
+            print(f"Embedding: {self.done:,} of {self.total:,} texts ({rate:,.0f} a second, about "
+                  f"{_duration(left)} left)", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 class _MiniLM:
     """Tokenise, batch by length, and run `_forward` (BERT, mean pooling, normalisation)."""
 
@@ -209,17 +254,30 @@ class _MiniLM:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch(list(texts))
-        for idx in length_batches([len(e.ids) for e in encodings], batch_size):
-            width = max(len(encodings[i].ids) for i in idx)
+        tokens = self._token_ids(texts)
+        meter = EmbeddingProgress(len(texts)) if progress else None
+        for idx in length_batches([len(t) for t in tokens], batch_size):
+            width = max(len(tokens[i]) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.float32)
             for row, i in enumerate(idx):
-                e = encodings[i].ids
-                ids[row, : len(e)] = e
-                mask[row, : len(e)] = 1.0
+                ids[row, : len(tokens[i])] = tokens[i]
+                mask[row, : len(tokens[i])] = 1.0
             out[idx] = self._forward(ids, mask)
+            if meter:
+                meter.update(len(idx))
+        if meter:
+            meter.close()
         return out
+
+    def _token_ids(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's token ids, compact. The tokenizer's own encodings also hold every token's string and
+        offsets, about a kilobyte a sentence: kept for a whole large course, they took gigabytes."""
+        tokens: list[np.ndarray] = []
+        for start in range(0, len(texts), TOKENIZE_SLICE):
+            encodings = self.tokenizer.encode_batch(list(texts[start : start + TOKENIZE_SLICE]))
+            tokens.extend(np.asarray(e.ids, dtype=np.int32) for e in encodings)
+        return tokens
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError
