@@ -172,8 +172,9 @@ class EmbeddingProgress:
     """How far a long embedding run is: a bar on a terminal, else a line on stderr every few seconds (a build
     of a large course embeds for many minutes, and a log file should show it moving)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, tokens: int) -> None:
         self.total, self.done = total, 0
+        self.tokens, self.tokens_done = tokens, 0  # texts go shortest first: time left follows the tokens
         self.started = self.last = time.monotonic()
         self.bar = None
         if sys.stderr.isatty():
@@ -181,18 +182,19 @@ class EmbeddingProgress:
 
             self.bar = tqdm(total=total, unit="text", desc="Embedding", dynamic_ncols=True)
 
-    def update(self, n: int) -> None:
+    def update(self, n: int, tokens: int) -> None:
         self.done += n
+        self.tokens_done += tokens
         if self.bar is not None:
             self.bar.update(n)
             return
         now = time.monotonic()
         if now - self.last >= PROGRESS_EVERY_S and self.done < self.total:
             self.last = now
-            rate = self.done / max(now - self.started, 1e-9)
-            left = (self.total - self.done) / max(rate, 1e-9)
-            print(f"Embedding: {self.done:,} of {self.total:,} texts ({rate:,.0f} a second, about "
-                  f"{_duration(left)} left)", file=sys.stderr, flush=True)
+            elapsed = now - self.started
+            left = elapsed * (self.tokens - self.tokens_done) / max(self.tokens_done, 1)
+            print(f"Embedding: {self.done:,} of {self.total:,} texts ({self.done / max(elapsed, 1e-9):,.0f} a "
+                  f"second, about {_duration(left)} left)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -255,7 +257,7 @@ class _MiniLM:
         if not texts:
             return out
         tokens = self._token_ids(texts)
-        meter = EmbeddingProgress(len(texts)) if progress else None
+        meter = EmbeddingProgress(len(texts), sum(len(t) for t in tokens)) if progress else None
         for idx in length_batches([len(t) for t in tokens], batch_size):
             width = max(len(tokens[i]) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
@@ -265,7 +267,7 @@ class _MiniLM:
                 mask[row, : len(tokens[i])] = 1.0
             out[idx] = self._forward(ids, mask)
             if meter:
-                meter.update(len(idx))
+                meter.update(len(idx), sum(len(tokens[i]) for i in idx))
         if meter:
             meter.close()
         return out
