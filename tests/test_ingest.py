@@ -544,3 +544,88 @@ def test_any_page_keeps_every_word_of_its_body(tmp_path_factory):
         assert not words("navonly footonly") & shown
 
     check()
+
+
+# --------------------------------------------------------------------------- documents that repeat another
+
+TOPICS = ("membrane cell protein enzyme gradient pump channel vesicle ribosome nucleus energy signal receptor "
+          "lipid sugar water ion charge voltage current transport binding folding chain acid base salt").split()
+VERBS = "moves binds opens closes carries builds breaks holds sends needs keeps turns".split()
+
+
+def prose(seed: int, sentences: int) -> str:
+    """Distinct, readable-looking text: different seeds share no run of eight words."""
+    import random
+
+    rng = random.Random(seed)
+    return " ".join(f"The {rng.choice(TOPICS)} {rng.choice(VERBS)} the {rng.choice(TOPICS)} and "
+                    f"{rng.choice(VERBS)} a {rng.choice(TOPICS)} near the {rng.choice(TOPICS)}." for _ in range(sentences))
+
+
+def course(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "course"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_a_markdown_file_and_its_plain_text_copy_are_read_once(tmp_path, caplog):
+    text = prose(1, 30)
+    root = course(tmp_path, {"notes.md": f"# Transport\n\n{text}\n", "notes.txt": f"Transport\n\n{text}\n"})
+    with caplog.at_level(logging.WARNING):
+        documents, warnings = load_corpus(root)
+    assert [d.source for d in documents] == ["course/notes.md"]  # the copy with structure is kept
+    assert warnings == ["course/notes.txt repeats course/notes.md: left out (100% of its text is there)."]
+    assert warnings[0] in caplog.text
+
+
+def test_a_site_export_keeps_the_page_and_leaves_out_its_rest_source(tmp_path):
+    paragraphs = [prose(seed, 6) for seed in (2, 3, 4)]
+    html = ("<html><body><main><h1>Pumps</h1>" + "".join(
+        f"<p>{p} See <code>pump.open()</code> and the <a href='x.html'>channel guide</a>.</p>" for p in paragraphs
+    ) + "</main></body></html>")
+    rest = "Pumps\n=====\n\n.. _pumps:\n\n" + "".join(
+        f"{p} See :func:`pump.open` and the `channel guide <x.html>`_.\n\n" for p in paragraphs)
+    root = course(tmp_path, {"pumps.html": html, "_sources/pumps.rst.txt": rest})
+    documents, warnings = load_corpus(root)
+    assert [d.source for d in documents] == ["course/pumps.html"]
+    assert len(warnings) == 1 and warnings[0].startswith("course/_sources/pumps.rst.txt repeats course/pumps.html")
+
+
+def test_different_documents_that_share_a_long_header_and_footer_are_both_kept(tmp_path):
+    header, footer = prose(10, 8), prose(11, 8)  # together 40 % of each document
+    files = {f"week{n}.txt": f"{header}\n\n{prose(20 + n, 24)}\n\n{footer}\n" for n in (1, 2, 3)}
+    documents, warnings = load_corpus(course(tmp_path, files))
+    assert [d.source for d in documents] == ["course/week1.txt", "course/week2.txt", "course/week3.txt"]
+    assert warnings == []
+
+
+def test_a_short_note_held_in_a_longer_document_is_kept(tmp_path):
+    note = prose(30, 2)  # under 50 words
+    assert len(note.split()) < 50
+    files = {"note.txt": note + "\n", "chapter.txt": f"{prose(31, 20)}\n\n{note}\n\n{prose(32, 20)}\n"}
+    documents, warnings = load_corpus(course(tmp_path, files))
+    assert sorted(d.source for d in documents) == ["course/chapter.txt", "course/note.txt"]
+    assert warnings == []
+
+
+def test_a_longer_part_held_in_a_larger_document_is_left_out_whatever_its_format(tmp_path):
+    part = prose(40, 12)
+    files = {"part.md": f"# Part\n\n{part}\n", "book.txt": f"{prose(41, 30)}\n\n{part}\n\n{prose(42, 30)}\n"}
+    documents, warnings = load_corpus(course(tmp_path, files))
+    assert [d.source for d in documents] == ["course/book.txt"]
+    assert warnings[0].startswith("course/part.md repeats course/book.txt: left out")
+
+
+def test_the_copy_kept_is_the_same_on_every_load(tmp_path):
+    text = prose(50, 30)
+    # Same format: the longer text is kept; same length too: the first name in sorted order.
+    root = course(tmp_path, {"b.txt": text, "c.txt": text + " " + prose(51, 1), "a.txt": text, "d.txt": text})
+    for _ in range(3):
+        documents, warnings = load_corpus(root)
+        assert [d.source for d in documents] == ["course/c.txt"]
+        assert sorted(w.split(" repeats ")[0] for w in warnings) == ["course/a.txt", "course/b.txt", "course/d.txt"]
+    for name in ("c.txt", "d.txt"):
+        (root / name).unlink()
+    assert [d.source for d in load_corpus(root)[0]] == ["course/a.txt"]

@@ -25,6 +25,7 @@ from tutor.config import CORPUS_SUFFIXES, MAX_CORPUS_FILE_BYTES, MAX_DOCUMENT_CH
 from tutor.errors import TutorError
 from tutor.formats import Heading
 from tutor.models import Section
+from tutor.repeats import drop_repeats
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,11 @@ class Document:
 
 
 def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
-    """Read every supported file under `corpus_dir`; return the documents and one warning per problem."""
+    """Read every supported file under `corpus_dir`; return the documents and one warning per problem.
+
+    A document whose text another one holds (an HTML page and its source, notes and their PDF) is
+    left out with a warning: see `tutor.repeats`.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise TutorError(f"Corpus folder not found: {corpus_dir}. Point --corpus (or TUTOR_CORPUS) at a folder.")
@@ -82,6 +87,8 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
             documents.append(doc)
             warnings.extend(doc.warnings)
         progress.done += 1
+    documents, repeats = drop_repeats(documents)
+    warnings.extend(repeat.warning() for repeat in repeats)
     for warning in warnings:
         log.warning("%s", warning)
     return documents, warnings
