@@ -559,6 +559,52 @@ def test_in_the_browser_each_session_keeps_its_own_course(local_server, browser)
         page.context.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
+def test_in_the_browser_a_new_folder_joins_the_open_picker_and_the_teacher_creates_a_course(local_server, browser):
+    import shutil
+
+    from playwright.sync_api import expect
+
+    from tests.test_browser import WAIT_MS, ask, open_page
+
+    root, url = local_server
+    page = open_page(browser, url)
+    pick(page, "Plant Biology")
+    try:
+        (root / "geology").mkdir()
+        (root / "geology" / "rocks.md").write_text(GEOLOGY, encoding="utf-8")
+        page.locator("#tutor-course input").click()  # the page was open before the folder was made
+        expect(page.get_by_role("option", name="Rocks")).to_be_visible(timeout=OPEN_MS)
+        page.get_by_role("option", name="Rocks").click()
+        expect(page.locator("#tutor-header h1")).to_contain_text("Rocks", timeout=WAIT_MS)
+        expect(asked(page, "What is basalt?", 0)).to_contain_text("dark volcanic rock", timeout=WAIT_MS)
+        shutil.rmtree(root / "geology")  # the session that picked it is told, not moved elsewhere
+        expect(page.locator("#tutor-status")).to_contain_text("no longer in the library", timeout=OPEN_MS)
+        ask(page, "What is basalt?")
+        expect(page.locator("#tutor-chat .tutor-error")).to_contain_text("“Rocks” is no longer in the library",
+                                                                          timeout=WAIT_MS)
+
+        page.locator("#tutor-teacher").get_by_text("Course documents (teacher)").click()
+        page.locator("#tutor-new-course input").fill("../Genetics")
+        page.locator("#tutor-create").click()
+        message = page.locator("#tutor-teacher-message")
+        expect(message).to_contain_text("not a course name", timeout=WAIT_MS)
+        page.locator("#tutor-new-course input").fill("Genetics Basics")
+        page.locator("#tutor-new-document input[type=file]").set_input_files(
+            {"name": "cells.md", "mimeType": "text/markdown", "buffer": MITOSIS.encode()})
+        expect(page.locator("#tutor-new-document")).to_contain_text("cells.md", timeout=WAIT_MS)
+        page.locator("#tutor-create").click()
+        expect(message).to_contain_text("Created the course “Genetics Basics”", timeout=OPEN_MS)
+        expect(page.locator("#tutor-header h1")).to_contain_text("Genetics Basics", timeout=WAIT_MS)
+        expect(asked(page, MITOSIS_Q, 0)).to_contain_text("two identical nuclei", timeout=WAIT_MS)
+        assert sorted(p.name for p in (root / "genetics-basics").iterdir()) == ["cells.md", "course.toml"]
+    finally:
+        page.context.close()
+        for name in ("geology", "genetics-basics"):
+            shutil.rmtree(root / name, ignore_errors=True)
+
+
 # -------------------------------------------------------------------------------------- the command
 
 

@@ -4,6 +4,7 @@ files a teacher adds to a course or removes from it.
     courses = find_courses(Path("courses"))        # courses/<name>/, indexed in courses/.tutor-indexes/<name>/
     add_document(courses[0].folder, "notes.md", Path("/tmp/upload-1234"))   # checked, then saved in the course
     remove_document(courses[0].folder, "notes.md")                            # kept in the course's .removed/
+    create_course(Path("courses"), "Cell Biology", "cells.md", upload)         # courses/cell-biology/, whole
 
 A course folder holds only the teacher's files: the indexes live in a hidden folder beside the courses (or
 under `--index DIR`, one folder per course), and hidden names are never read as course material. Nothing

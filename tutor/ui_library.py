@@ -5,11 +5,16 @@ a course's files from the browser.
     library.start()                       # opens every course in the background, the first one first
     course = library.wait("biology")      # the course's ServedCourse, opened now if the background has not yet
     library.add("biology", "notes.md", upload, teachers, username, host)   # saved, re-indexed, swapped in
+    library.create("Cell Biology", "cells.md", upload, teachers, username, host)   # a new course, opened now
 
 Each browser session picks its course (the picker's value is per session); a request answers from the course
 it names and never touches another. A teacher's upload or removal is re-indexed through the course's own
 `ServedCourse.check`, the same path that follows a course folder changed on disk: only new texts are
 embedded, and the new version replaces the old in one assignment while the old keeps answering.
+
+Given the library's folder, the library looks at it every `watch_seconds`: a course folder added joins the
+list (and is opened in the background), one removed or emptied leaves it; a session on a course that left
+is told so rather than moved to another.
 """
 
 import ipaddress
@@ -338,13 +343,16 @@ class ServedLibrary:
         """A new course from the teacher's browser: its folder (named after `title`) with a course.toml and the
         uploaded first document, opened and indexed now. (its folder name, what happened, said plainly).
         TutorError, and nothing created, for someone who is not a teacher, a bad or taken name, or a bad file."""
-        from tutor.library import create_course
+        from tutor.library import check_course_title, course_folder_name, create_course
 
         if not teachers.allows(username, host):
             log.warning("Refused a new course from %s (user %s).", host, username)
             raise TutorError(teachers.refusal())
         if self.library_dir is None:
             raise TutorError("This chat serves a fixed list of courses: new courses cannot be added to it.")
+        folder = course_folder_name(check_course_title(title))  # a bad name is said before a missing file
+        if folder in self.courses:
+            raise TutorError(f"The library already has a folder named “{folder}”: give the new course another name.")
         if upload is None:
             raise TutorError("Choose the new course's first document (a course needs one to be asked about).")
         started = time.perf_counter()
