@@ -68,12 +68,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(root: Path, teachers, auth=None, max_upload: int = 64 * 1024):
+def launch(root: Path, teachers, auth=None, max_upload: int = 64 * 1024, watch_seconds: float = 2.0):
     from tutor.library import find_courses
     from tutor.ui import build_app, launch_options
     from tutor.ui_library import ServedLibrary, upload_gate
 
-    library = ServedLibrary(find_courses(root), "extractive", device="cpu", max_upload=max_upload)
+    library = ServedLibrary(find_courses(root), "extractive", device="cpu", max_upload=max_upload, library_dir=root,
+                            watch_seconds=watch_seconds)
     app = build_app(library=library, generator="extractive", teachers=teachers)
     gate = upload_gate(app, teachers) if teachers.uploads_on else None
     _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
@@ -202,6 +203,57 @@ def test_who_may_change_course_documents(host, teacher, students, share, local_u
     assert teachers.allows(None, "10.0.0.5") is False
 
 
+@pytest.mark.parametrize("title, folder", [
+    ("Cell Biology 2", "cell-biology-2"),
+    ("  Écologie   générale ", "ecologie-generale"),
+    ("C++ & Rust: systems", "c-rust-systems"),
+])
+def test_a_new_course_is_named_after_its_title_in_letters_digits_and_dashes(title, folder):
+    from tutor.library import check_course_title, course_folder_name
+
+    assert course_folder_name(check_course_title(title)) == folder
+
+
+@pytest.mark.parametrize("title, why", [
+    ("../outside", "not a course name"),
+    ("..", "not a course name"),
+    ("a\\b", "not a course name"),
+    (".hidden", "not a course name"),
+    ("bio\x1b[31m", "control characters"),
+    ("x" * 101, "the limit is 100"),
+    ("", "Type the new course"),
+    (None, "Type the new course"),
+    ("???", "no letters or digits"),
+])
+def test_a_bad_course_name_is_refused_with_the_reason(title, why):
+    from tutor.library import check_course_title, course_folder_name
+
+    with pytest.raises(TutorError, match=why):
+        course_folder_name(check_course_title(title))
+
+
+def test_create_course_makes_the_folder_whole_or_not_at_all(tmp_path):
+    from tutor.library import configured_title, create_course, scan_courses
+
+    root = write_library(tmp_path / "courses")
+    upload = tmp_path / "upload"
+    upload.write_text(MITOSIS, encoding="utf-8")
+    title = 'Cells "and" genes: #1 ✓'
+    assert create_course(root, title, "cells.md", upload) == "cells-and-genes-1"
+    assert configured_title(root / "cells-and-genes-1") == title
+    assert [c.name for c in scan_courses(root)] == ["astro", "botany", "cells-and-genes-1"]
+    with pytest.raises(TutorError, match="already has a folder named “botany”"):
+        create_course(root, "Botany", "cells.md", upload)
+    with pytest.raises(TutorError, match="already has a folder named “empty”"):
+        create_course(root, "Empty", "cells.md", upload)  # a folder that is not a course is not replaced
+    (tmp_path / "blank.md").write_text("", encoding="utf-8")
+    with pytest.raises(TutorError, match="empty"):
+        create_course(root, "Genetics", "blank.md", tmp_path / "blank.md")
+    with pytest.raises(TutorError, match="not a course document"):
+        create_course(root, "Genetics", "run.exe", upload)
+    assert sorted(p.name for p in root.iterdir()) == [".hidden", "astro", "botany", "cells-and-genes-1", "empty"]
+
+
 # ------------------------------------------------------------------------------ a server with sign-in
 
 
@@ -294,6 +346,100 @@ def test_the_teacher_adds_and_removes_a_document_over_the_api(signed_in, tmp_pat
     said = teacher.predict("cells.md", "botany", 3, "extractive", api_name="/remove_document")[0]
     assert "Removed “cells.md”" in said
     assert student.predict(MITOSIS_Q, "botany", api_name="/ask")["abstained"]
+
+
+GEOLOGY = """# Rocks
+
+## Basalt
+
+Basalt is a dark volcanic rock formed from lava that cooled quickly near the surface of the Earth.
+"""
+
+
+def courses_now(url, account) -> dict:
+    return {c["course"]: c["title"] for c in client(url, account).predict(api_name="/courses")}
+
+
+def wait_for(condition, seconds: float = OPEN_MS / 1000):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def test_a_course_folder_made_while_the_chat_runs_joins_the_library_and_one_removed_leaves_it(signed_in):
+    import shutil
+
+    root, url = signed_in
+    student = client(url, STUDENT)
+    (root / "geology").mkdir()
+    (root / "geology" / "rocks.md").write_text(GEOLOGY, encoding="utf-8")
+    try:
+        wait_for(lambda: "geology" in courses_now(url, STUDENT))
+        answer = student.predict("What is basalt?", "geology", api_name="/ask")
+        assert "dark volcanic rock" in answer["answer"] and answer["citations"][0]["source"] == "geology/rocks.md"
+        assert courses_now(url, STUDENT)["geology"] == "Rocks"
+    finally:
+        shutil.rmtree(root / "geology")
+    wait_for(lambda: "geology" not in courses_now(url, STUDENT))
+    said = student.predict("What is basalt?", "geology", api_name="/ask")
+    assert "“Rocks” is no longer in the library" in said["error"] and "pick another course" in said["error"]
+    assert "dying star" in student.predict("What is a red giant?", "astro", api_name="/ask")["answer"]
+
+
+def test_the_teacher_creates_a_course_with_its_first_document_and_students_can_ask_it(signed_in, tmp_path):
+    import shutil
+
+    from gradio_client import handle_file
+
+    from tutor.library import configured_title
+
+    root, url = signed_in
+    teacher, student = client(url, TEACHER), client(url, STUDENT)
+    upload = tmp_path / "cells.md"
+    upload.write_text(MITOSIS, encoding="utf-8")
+    try:
+        said = teacher.predict("Cell Biology", handle_file(str(upload)), 3, "extractive", api_name="/create_course")
+        assert "Created the course “Cell Biology” (folder “cell-biology”)" in said[0], said[0]
+        assert sorted(p.name for p in (root / "cell-biology").iterdir()) == ["cells.md", "course.toml"]
+        assert configured_title(root / "cell-biology") == "Cell Biology"
+        assert courses_now(url, STUDENT)["cell-biology"] == "Cell Biology"
+        answer = student.predict(MITOSIS_Q, "cell-biology", api_name="/ask")
+        assert "two identical nuclei" in answer["answer"] and answer["citations"][0]["source"] == "cell-biology/cells.md"
+        again = teacher.predict("cell  biology", handle_file(str(upload)), 3, "extractive", api_name="/create_course")
+        assert "already has a folder named “cell-biology”" in again[0]
+    finally:
+        shutil.rmtree(root / "cell-biology", ignore_errors=True)
+    assert not [p for p in root.iterdir() if p.name.startswith(".new-course")]
+
+
+@pytest.mark.parametrize("title, says", [
+    ("../astro", "not a course name"),
+    ("a/b", "not a course name"),
+    (".secret", "not a course name"),
+    ("!!!", "no letters or digits"),
+    ("", "Type the new course"),
+])
+def test_the_teacher_is_refused_a_bad_course_name_and_nothing_is_made(signed_in, tmp_path, title, says):
+    from gradio_client import handle_file
+
+    root, url = signed_in
+    before = sorted(p.name for p in root.iterdir())
+    upload = tmp_path / "cells.md"
+    upload.write_text(MITOSIS, encoding="utf-8")
+    said = client(url, TEACHER).predict(title, handle_file(str(upload)), 3, "extractive",
+                                        api_name="/create_course")[0]
+    assert says in said
+    assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_a_student_cannot_create_a_course(signed_in):
+    root, url = signed_in
+    said = client(url, STUDENT).predict("Genetics", None, 3, "extractive", api_name="/create_course")[0]
+    assert "Only the teacher may change" in said
+    assert not (root / "genetics").exists() and "genetics" not in courses_now(url, STUDENT)
 
 
 # ------------------------------------------------------------------------------------- in the browser
@@ -411,6 +557,52 @@ def test_in_the_browser_each_session_keeps_its_own_course(local_server, browser)
     expect(asked(botany, "What do roots do?", 1)).to_contain_text("anchor", timeout=WAIT_MS)
     for page in (astronomy, botany):
         page.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_in_the_browser_a_new_folder_joins_the_open_picker_and_the_teacher_creates_a_course(local_server, browser):
+    import shutil
+
+    from playwright.sync_api import expect
+
+    from tests.test_browser import WAIT_MS, ask, open_page
+
+    root, url = local_server
+    page = open_page(browser, url)
+    pick(page, "Plant Biology")
+    try:
+        (root / "geology").mkdir()
+        (root / "geology" / "rocks.md").write_text(GEOLOGY, encoding="utf-8")
+        page.locator("#tutor-course input").click()  # the page was open before the folder was made
+        expect(page.get_by_role("option", name="Rocks")).to_be_visible(timeout=OPEN_MS)
+        page.get_by_role("option", name="Rocks").click()
+        expect(page.locator("#tutor-header h1")).to_contain_text("Rocks", timeout=WAIT_MS)
+        expect(asked(page, "What is basalt?", 0)).to_contain_text("dark volcanic rock", timeout=WAIT_MS)
+        shutil.rmtree(root / "geology")  # the session that picked it is told, not moved elsewhere
+        expect(page.locator("#tutor-status")).to_contain_text("no longer in the library", timeout=OPEN_MS)
+        ask(page, "What is basalt?")
+        expect(page.locator("#tutor-chat .tutor-error")).to_contain_text("“Rocks” is no longer in the library",
+                                                                          timeout=WAIT_MS)
+
+        page.locator("#tutor-teacher").get_by_text("Course documents (teacher)").click()
+        page.locator("#tutor-new-course input").fill("../Genetics")
+        page.locator("#tutor-create").click()
+        message = page.locator("#tutor-teacher-message")
+        expect(message).to_contain_text("not a course name", timeout=WAIT_MS)
+        page.locator("#tutor-new-course input").fill("Genetics Basics")
+        page.locator("#tutor-new-document input[type=file]").set_input_files(
+            {"name": "cells.md", "mimeType": "text/markdown", "buffer": MITOSIS.encode()})
+        expect(page.locator("#tutor-new-document")).to_contain_text("cells.md", timeout=WAIT_MS)
+        page.locator("#tutor-create").click()
+        expect(message).to_contain_text("Created the course “Genetics Basics”", timeout=OPEN_MS)
+        expect(page.locator("#tutor-header h1")).to_contain_text("Genetics Basics", timeout=WAIT_MS)
+        expect(asked(page, MITOSIS_Q, 0)).to_contain_text("two identical nuclei", timeout=WAIT_MS)
+        assert sorted(p.name for p in (root / "genetics-basics").iterdir()) == ["cells.md", "course.toml"]
+    finally:
+        page.context.close()
+        for name in ("geology", "genetics-basics"):
+            shutil.rmtree(root / name, ignore_errors=True)
 
 
 # -------------------------------------------------------------------------------------- the command

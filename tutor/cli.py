@@ -99,11 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="require signing in with this user name and password (repeat for more accounts)")
     chat.add_argument("--library", metavar="DIR",
                       help="serve every course folder under DIR, with a course picker; each course is indexed in "
-                           "INDEX/<course> with --index INDEX, else in DIR/.tutor-indexes/<course>")
+                           "INDEX/<course> with --index INDEX, else in DIR/.tutor-indexes/<course>; course folders "
+                           "added to or removed from DIR while the chat runs join or leave the picker within about 5 s")
     chat.add_argument("--teacher", metavar="USER:PASS",
-                      help="with --library: the account that may add and remove course documents in the chat "
-                           "(sign-in is then required: students sign in with --auth). Without it, documents can be "
-                           "changed only when the chat listens on 127.0.0.1 with no sign-in and no share link")
+                      help="with --library: the account that may add and remove course documents, and create "
+                           "courses, in the chat (sign-in is then required: students sign in with --auth). Without "
+                           "it, documents can be changed only when the chat listens on 127.0.0.1 with no sign-in "
+                           "and no share link")
     _common(chat)
 
     ev = sub.add_parser(

@@ -4,6 +4,7 @@ files a teacher adds to a course or removes from it.
     courses = find_courses(Path("courses"))        # courses/<name>/, indexed in courses/.tutor-indexes/<name>/
     add_document(courses[0].folder, "notes.md", Path("/tmp/upload-1234"))   # checked, then saved in the course
     remove_document(courses[0].folder, "notes.md")                            # kept in the course's .removed/
+    create_course(Path("courses"), "Cell Biology", "cells.md", upload)         # courses/cell-biology/, whole
 
 A course folder holds only the teacher's files: the indexes live in a hidden folder beside the courses (or
 under `--index DIR`, one folder per course), and hidden names are never read as course material. Nothing
@@ -12,7 +13,9 @@ here re-indexes: the caller does, through the same path that follows a changed c
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -27,6 +30,8 @@ INDEX_FOLDER = ".tutor-indexes"  # DIR/.tutor-indexes/<course>/ when no --index 
 REMOVED_FOLDER = ".removed"  # a removed document is moved here, inside its course folder: hidden, never read
 MAX_UPLOAD_BYTES = MAX_CORPUS_FILE_BYTES  # the largest file the tutor reads at all
 MAX_NAME_CHARS = 150
+MAX_TITLE_CHARS = 100  # a new course's name, as typed
+MAX_FOLDER_CHARS = 60  # the folder made from it
 SUFFIX_WORDS = ".pdf, .md, .html or .txt"
 
 
@@ -43,28 +48,97 @@ def find_courses(library_dir: Path, index_root: Path | None = None) -> list[Libr
     """The course folders directly under `library_dir` that hold course files, by name; TutorError if none.
 
     Each course's index is `index_root/<name>`, by default `library_dir/.tutor-indexes/<name>`."""
-    from tutor.ingest import corpus_files
     from tutor.store import check_index_location
 
     library_dir = Path(library_dir)
     if not library_dir.is_dir():
         raise TutorError(f"Library folder not found: {library_dir}. --library takes a folder of course folders.")
-    root = Path(index_root) if index_root else library_dir / INDEX_FOLDER
-    courses = []
-    for folder in sorted(library_dir.iterdir(), key=lambda p: p.name):
-        if folder.name.startswith(".") or not folder.is_dir():
-            continue
-        if not corpus_files(folder):
-            continue  # not a course: no documents the tutor reads
-        course = LibraryCourse(folder.name, folder, root / folder.name)
+    courses = scan_courses(library_dir, index_root)
+    for course in courses:
         check_index_location(course.folder, course.index_dir)
-        courses.append(course)
     if not courses:
         raise TutorError(
             f"{library_dir} holds no course folders: put each course in a folder of its own under it, holding "
             f"its {SUFFIX_WORDS} files (and optionally a course.toml with its title)."
         )
     return courses
+
+
+def scan_courses(library_dir: Path, index_root: Path | None = None) -> list[LibraryCourse]:
+    """The course folders directly under `library_dir` now, by name: each folder that is not hidden and holds
+    documents the tutor reads. No checks and no error: a missing folder holds no courses."""
+    from tutor.ingest import corpus_files
+
+    library_dir = Path(library_dir)
+    root = Path(index_root) if index_root else library_dir / INDEX_FOLDER
+    try:
+        folders = sorted(library_dir.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return []
+    courses = []
+    for folder in folders:
+        try:
+            if folder.name.startswith(".") or not folder.is_dir() or not corpus_files(folder):
+                continue  # hidden, or not a course: no documents the tutor reads
+        except (OSError, TutorError):
+            continue  # removed or unreadable while it was being looked at
+        courses.append(LibraryCourse(folder.name, folder, root / folder.name))
+    return courses
+
+
+def check_course_title(title: object) -> str:
+    """A new course's title as the teacher typed it, fit for its course.toml; TutorError saying why it is not."""
+    if not isinstance(title, str) or not title.strip():
+        raise TutorError("Type the new course's name, like “Cell Biology”.")
+    title = unicodedata.normalize("NFC", " ".join(title.split()))
+    shown = title if len(title) <= 80 else title[:80] + "…"
+    if any(unicodedata.category(c).startswith("C") for c in title):
+        raise TutorError(f"The course name {title!r} contains control characters: type it again.")
+    if "/" in title or "\\" in title or title.startswith("."):
+        raise TutorError(f"“{shown}” is not a course name: a name cannot start with a dot or contain / or \\. "
+                         "Type a plain name, like “Cell Biology”.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise TutorError(f"The course name is {len(title)} characters long; the limit is {MAX_TITLE_CHARS}.")
+    return title
+
+
+def course_folder_name(title: str) -> str:
+    """The folder a course titled `title` gets: letters and digits, dashes between words (“Cell Biology 2” →
+    cell-biology-2); TutorError when nothing of the title is left."""
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    name = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:MAX_FOLDER_CHARS].strip("-")
+    if not name:
+        raise TutorError(f"“{title[:80]}” has no letters or digits to name the course's folder after: "
+                         "type a name with some (a–z, 0–9).")
+    return name
+
+
+def create_course(library_dir: Path, title: object, file_name: object, upload: Path, *,
+                  max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    """A new course folder under `library_dir`, holding a course.toml with `title` and its first document (the
+    uploaded file `upload`, saved as `file_name`): the folder's name. TutorError, and nothing left behind, for
+    a bad or clashing name or a bad file: the course appears whole, with its document, or not at all."""
+    library_dir = Path(library_dir)
+    title = check_course_title(title)
+    name = course_folder_name(title)
+    target = library_dir / name
+    if os.path.lexists(target):
+        raise TutorError(f"The library already has a folder named “{name}”: give the new course another name.")
+    # Made under a hidden folder (never read as a course), then renamed into place once its document is in.
+    staging = library_dir / f".new-course-{secrets.token_hex(6)}"
+    try:
+        (staging / name).mkdir(parents=True)
+        (staging / name / "course.toml").write_text(f"title = {json.dumps(title, ensure_ascii=False)}\n",
+                                                      encoding="utf-8")
+        add_document(staging / name, file_name, upload, max_bytes=max_bytes)
+        if os.path.lexists(target):
+            raise TutorError(f"The library already has a folder named “{name}”: give the new course another name.")
+        os.rename(staging / name, target)
+    except OSError as exc:
+        raise TutorError(f"Could not create the course folder “{name}” ({exc.strerror or exc}).") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return name
 
 
 def configured_title(folder: Path) -> str:

@@ -282,7 +282,8 @@ def build_app(tutor=None, *, generator: str | None = None, examples: Sequence[st
     def facts_of(course_key: str | None, generator_choice: str | None = None):
         if library is None:
             return course.facts(generator_choice)
-        return library.facts(course_key if course_key in library.courses else library.default, generator_choice)
+        known = course_key in library.courses or library.gone(course_key)
+        return library.facts(course_key if known else library.default, generator_choice)
 
     facts = facts_of(library.default if library is not None else None)
     answering = {"concurrency_limit": concurrency_limit(), "concurrency_id": "answer"}
@@ -294,7 +295,7 @@ def build_app(tutor=None, *, generator: str | None = None, examples: Sequence[st
         if isinstance(question, str) and not question.strip():
             yield (gr.skip(),) * 6
             return
-        if library is not None and not library.ready(course_key):
+        if library is not None and not library.ready(course_key) and not library.gone(course_key):
             waiting = chat_messages(turns) + [
                 {"role": "user", "content": render_question(str(question)[:SHOWN_BAD_QUESTION])},
                 {"role": "assistant", "content": render_partial("Opening the course (reading and indexing its "
@@ -623,7 +624,8 @@ def serve_library(args) -> int:
               "--auth USER:PASS.", file=sys.stderr)
     spec = getattr(args, "generator", None) or config.default_generator()
     library = ServedLibrary(courses, spec, device=resolve_device(args.device or config.default_device()),
-                            top_k=getattr(args, "top_k", 3), backend=getattr(args, "backend", "auto"))
+                            top_k=getattr(args, "top_k", 3), backend=getattr(args, "backend", "auto"),
+                            library_dir=Path(args.library), index_root=Path(args.index) if args.index else None)
     students = any(user != teacher for user, _ in accounts)
     teachers = Teachers.for_server(args.host, teacher=teacher, students=students, share=bool(args.share))
     scratch = tempfile.mkdtemp(prefix="tutor-chat-")
