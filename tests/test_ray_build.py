@@ -44,7 +44,8 @@ Humus is the dark organic matter that forms when plant and animal remains decay.
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course of Markdown and plain-text files in folders, one of them empty (a warning), and the article."""
+    """A course of Markdown and plain-text files in folders, one of them empty (a warning), one a plain-text
+    copy of the article (left out as a repeat, with a warning), and the article."""
     root = tmp_path_factory.mktemp("ray") / "course"
     (root / "biology").mkdir(parents=True)
     (root / "notes").mkdir()
@@ -54,6 +55,7 @@ def course(tmp_path_factory):
     (root / "notes" / "café.md").write_text("# Café\n\n## Brewing\n\nEspresso is brewed under pressure.\n",
                                             encoding="utf-8")
     shutil.copy(ARTICLE, root / "notes" / ARTICLE.name)
+    shutil.copy(ARTICLE, root / "notes" / "zz-article-copy.txt")
     return root
 
 
@@ -80,6 +82,7 @@ def test_a_ray_build_writes_the_local_build_s_index(tmp_path, course, ray_sessio
     documents = json.loads((ray_files / DOCUMENTS).read_text(encoding="utf-8"))
     assert documents["titles"][:2] == ["Plant Biology", "Café"]  # corpus order: biology/, notes/, then soils.txt
     assert any("course/notes/empty.txt" in w for w in documents["warnings"])
+    assert any("zz-article-copy.txt repeats" in w for w in documents["warnings"])
 
     built, local = load_index(ray_index), load_index(local_index)
     assert len(built.chunks) > 60 and len(built.units) > 300  # the article and the small files

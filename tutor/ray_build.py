@@ -26,8 +26,9 @@ import numpy as np
 
 from tutor.chunking import CHUNKER_VERSION, Unit
 from tutor.errors import TutorError
-from tutor.ingest import scan_corpus, source_name
+from tutor.ingest import Document, scan_corpus, source_name
 from tutor.models import Chunk
+from tutor.repeats import drop_repeats
 from tutor.store import (
     EMBEDDING_TEXT_VERSION,
     Builder,
@@ -155,7 +156,7 @@ def _parse_file(item: dict) -> list[dict]:
 
     path = Path(os.fsdecode(item["path"]))
     head = {"doc": item["doc"], "n": -1, "source": item["source"], "read": False, "title": "", "warnings": "[]",
-            "absent": "", "versions": VERSIONS, "chunk": "", "units": "", "texts": "[]"}
+            "absent": "", "versions": VERSIONS, "chunk": "", "units": "", "texts": "[]", "text": "", "markup": ""}
     if not os.path.lexists(path):
         return [{**head, "absent": socket.gethostname()}]
     try:
@@ -163,10 +164,14 @@ def _parse_file(item: dict) -> list[dict]:
     except TutorError as exc:
         return [{**head, "warnings": json.dumps([str(exc)])}]
     parts = cut_document(doc)
-    rows = [{**head, "read": True, "title": parts.title, "warnings": json.dumps(list(doc.warnings))}]
+    # The header carries the text, so that the driver can leave out repeated documents as `load_corpus` does.
+    rows = [{**head, "read": True, "title": parts.title, "warnings": json.dumps(list(doc.warnings)),
+             "text": doc.text, "markup": doc.markup}]
     for n, (chunk, units) in enumerate(zip(parts.chunks, parts.units)):
         rows.append({
             **head,
+            "text": "",
+            "markup": "",
             "n": n,
             "chunk": json.dumps(asdict(chunk)),
             "units": json.dumps([[u.text, u.context, u.item] for u in units]),
@@ -216,12 +221,17 @@ def _collect(rows: list[dict], files: int) -> tuple[list[DocumentParts], list[st
     warnings: list[str] = []
     vectors: dict[str, np.ndarray] = {}
     embedded = 0
+    read = [Document(row["source"], row["text"], row["markup"]) for row in heads if row["read"]]
+    kept, repeats = drop_repeats(read)
+    kept_sources = {doc.source for doc in kept}
     for row in rows:
         if row["n"] == -1:
             warnings.extend(json.loads(row["warnings"]))
-            if row["read"]:
+            if row["read"] and row["source"] in kept_sources:
                 parts[row["doc"]] = DocumentParts(title=row["title"], chunks=[], units=[])
             continue
+        if row["doc"] not in parts:
+            continue  # a repeat of another document, left out as the local build leaves it out
         chunk = Chunk(**json.loads(row["chunk"]))
         part = parts[row["doc"]]
         part.chunks.append(chunk)
@@ -230,4 +240,5 @@ def _collect(rows: list[dict], files: int) -> tuple[list[DocumentParts], list[st
         found = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(texts), int(row["dim"]))
         vectors.update({_text_key(text): vector for text, vector in zip(texts, found)})
         embedded += len(texts)
+    warnings.extend(repeat.warning() for repeat in repeats)
     return list(parts.values()), warnings, vectors, embedded
