@@ -629,3 +629,15 @@ def test_the_copy_kept_is_the_same_on_every_load(tmp_path):
     for name in ("c.txt", "d.txt"):
         (root / name).unlink()
     assert [d.source for d in load_corpus(root)[0]] == ["course/a.txt"]
+
+
+def test_hundreds_of_repeats_are_printed_as_one_line_and_other_warnings_are_capped():
+    from tutor.repeats import Repeat, brief
+
+    repeats = [Repeat(f"site/_sources/page{n}.rst.txt", f"site/page{n}.html", 0.97).warning() for n in range(300)]
+    others = [f"course/broken{n}.pdf: cannot be read" for n in range(12)]
+    shown = brief(others + repeats)
+    assert shown[:8] == others[:8] and shown[8] == "… and 4 more warnings about course files."
+    assert shown[9].startswith("300 documents repeat another document's text and were left out, such as: ")
+    assert len(shown) == 10
+    assert brief(repeats[:2]) == repeats[:2]  # a few are each named

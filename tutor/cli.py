@@ -184,7 +184,9 @@ def cmd_index(args) -> int:
     # keep_serving=False: an update that cannot be written is this command's failure, not a warning.
     store = open_index(corpus, index, rebuild=args.rebuild, device=device, progress=True, keep_serving=False,
                        builder=builder)
-    for warning in store.warnings:
+    from tutor.repeats import brief
+
+    for warning in brief(store.warnings):
         print(f"warning: {printable(warning)}", file=sys.stderr)
     state = "built" if store.rebuilt else "up to date"
     print(f"Index {state}: {len(store.chunks)} passages, {len(store.units)} quotable sentences, in {index}")

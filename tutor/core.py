@@ -26,6 +26,7 @@ from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
 from tutor.ingest import course_title
 from tutor.models import PATH_SEP, Answer
+from tutor.repeats import brief
 from tutor.retrieval import Retriever
 from tutor.store import Store, open_index
 from tutor.validation import (
@@ -128,7 +129,7 @@ class Tutor:
         index = Path(index_dir) if index_dir else config.default_index_dir()
         device = resolve_device(device or config.default_device())
         store = open_index(corpus, index, rebuild=rebuild, device=device, progress=progress)
-        for warning in store.warnings:
+        for warning in brief(store.warnings):
             log.warning("%s", warning)
         embedder = load_embedder(device, engine=embedding_engine)
         answerer, notes = resolve_answerer(generator or config.default_generator(), device, backend, index)

@@ -25,7 +25,7 @@ from tutor.config import CORPUS_SUFFIXES, MAX_CORPUS_FILE_BYTES, MAX_DOCUMENT_CH
 from tutor.errors import TutorError
 from tutor.formats import Heading
 from tutor.models import Section
-from tutor.repeats import drop_repeats
+from tutor.repeats import brief, drop_repeats
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
         progress.done += 1
     documents, repeats = drop_repeats(documents)
     warnings.extend(repeat.warning() for repeat in repeats)
-    for warning in warnings:
+    for warning in brief(warnings):
         log.warning("%s", warning)
     return documents, warnings
 

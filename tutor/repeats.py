@@ -51,6 +51,26 @@ class Repeat:
         return f"{self.left_out} repeats {self.kept}: left out ({self.share:.0%} of its text is there)."
 
 
+REPEAT_WARNING_RE = re.compile(r" repeats .+: left out \(\d+% of its text is there\)\.$")
+MAX_SHOWN = 8
+
+
+def brief(warnings: Sequence[str], most: int = MAX_SHOWN) -> list[str]:
+    """The warnings to print: at most `most` of the others, and one line for the repeats left out. A site
+    export of a thousand pages can leave out hundreds; each stays in the index's documents.json."""
+    repeats = [w for w in warnings if REPEAT_WARNING_RE.search(w)]
+    others = [w for w in warnings if not REPEAT_WARNING_RE.search(w)]
+    out = others[:most]
+    if len(others) > most:
+        out.append(f"… and {len(others) - most} more warnings about course files.")
+    if len(repeats) > 2:
+        out.append(f"{len(repeats)} documents repeat another document's text and were left out, such as: "
+                   f"{repeats[0]}")
+    else:
+        out.extend(repeats)
+    return out
+
+
 def drop_repeats(documents: Sequence[Document]) -> tuple[list[Document], list[Repeat]]:
     """The documents without those that repeat another, in their order, and what was left out.
 
