@@ -52,3 +52,15 @@ def tutor(corpus_dir, index_dir):
     from tutor import Tutor
 
     return Tutor.load(corpus_dir, index_dir, generator="extractive", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (the chat's and the library's browser tests)."""
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+
+    sync_playwright = _require_browser()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

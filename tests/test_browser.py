@@ -78,15 +78,6 @@ def server(tutor):
     app.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = _require_browser()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def open_page(browser, url: str, viewport=DESKTOP, **context):
     """A page in a fresh browser context (its own storage); `page.requests` lists every URL it asked for."""
     ctx = browser.new_context(viewport=viewport, **context)

@@ -457,17 +457,6 @@ def local_server(tmp_path_factory):
     app.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
-
-    sync_playwright = _require_browser()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def pick(page, title: str) -> None:
     from playwright.sync_api import expect
 
