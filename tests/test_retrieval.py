@@ -42,6 +42,21 @@ def test_a_long_embedding_run_shows_how_far_it_is_and_tokenises_in_slices(monkey
     assert lines and "of 40 texts" in lines[0] and "left)" in lines[0]
 
 
+def test_a_long_embedding_run_hands_freed_memory_back_after_each_batch_and_a_question_does_not(monkeypatch):
+    # Batches of every width fragment the C heap; a build of a large course held gigabytes it had freed.
+    import tutor.embeddings as embeddings
+
+    embeddings.release_free_memory()  # the real one: glibc's malloc_trim here, nothing where there is none
+    trims = []
+    monkeypatch.setattr(embeddings, "release_free_memory", lambda: trims.append(1))
+    engine = TorchMiniLM()
+    engine.encode([f"Sentence {n} about rivers." for n in range(20)], batch_size=4)
+    assert len(trims) == 5
+    trims.clear()
+    engine.encode(["What is model drift?"])
+    assert trims == []
+
+
 def test_indexes_are_built_on_a_cpu_by_the_torch_engine_and_on_request_by_sentence_transformers():
     from tutor.store import _build_embedder
 

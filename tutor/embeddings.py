@@ -13,6 +13,7 @@ Three engines compute the same vectors (a test holds them to it):
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import sys
@@ -165,6 +166,21 @@ def length_batches(lengths: list[int], batch_size: int, max_tokens: int = BATCH_
 
 
 TOKENIZE_SLICE = 4096  # texts tokenised at a time
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc). Batches of every width leave the heap
+    fragmented: embedding 12,000 sentences peaked at 1.4 GB and held 1.3 GB; trimmed after each batch,
+    0.74 GB and 0.4 GB, in the same time."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
 PROGRESS_EVERY_S = 5.0
 
 
@@ -258,7 +274,8 @@ class _MiniLM:
             return out
         tokens = self._token_ids(texts)
         meter = EmbeddingProgress(len(texts), sum(len(t) for t in tokens)) if progress else None
-        for idx in length_batches([len(t) for t in tokens], batch_size):
+        batches = length_batches([len(t) for t in tokens], batch_size)
+        for idx in batches:
             width = max(len(tokens[i]) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.float32)
@@ -268,6 +285,8 @@ class _MiniLM:
             out[idx] = self._forward(ids, mask)
             if meter:
                 meter.update(len(idx), sum(len(tokens[i]) for i in idx))
+            if len(batches) > 1:  # a long run; a single question's batch is left alone (the hot path)
+                release_free_memory()
         if meter:
             meter.close()
         return out
