@@ -253,7 +253,8 @@ def test_the_passage_words_with_the_key_fact_changed_are_not_correct(bread, ever
 def test_answering_with_the_question_is_not_correct(bread, everything):
     item = one(everything, "definition", "What is proofing")
     grade = bread.grade(item, "Proofing, as the course lists it")
-    assert grade.verdict == "incorrect" and "Your answer repeats the question." in grade.feedback
+    # Restating the asked term names the topic and nothing of what the course says of it: little credit.
+    assert grade.verdict == "partly" and grade.score <= 0.2 and "Your answer repeats the question" in grade.feedback
 
 
 def test_feedback_quotes_the_passage_to_reread(bread, everything):
@@ -482,3 +483,46 @@ def test_a_field_under_a_heading_reads_as_a_note_on_it(harbour):
     [item] = harbour["First Use: Strangford Lough, 619"]
     assert item.question == "Fill in the blank on Tide Mill (Coastal Power) — first use: Strangford Lough, ____"
     assert item.answer == "619"
+
+
+@pytest.mark.parametrize("answer, verdict", [
+    ("2 hours", "correct"), ("two hours", "correct"),  # the number in words
+    ("5 hours", "incorrect"), ("2 days", "incorrect"),  # another number; the same number of another unit
+    ("a few hours", "partly"),  # the idea of the figure without it
+    ("I don't know", "incorrect"), ("The French Revolution began in 1789.", "incorrect"),
+])
+def test_a_blanked_number_is_graded_by_its_figure(bread, answer, verdict):
+    from tutor.models import Citation
+    from tutor.practice.models import PracticeItem
+
+    sentence = "The dough is left to rise for two hours in a warm kitchen."
+    item = PracticeItem("x", "cloze", "Fill in the blank: The dough is left to rise for ____ in a warm kitchen.",
+                        "two hours", ("two hours",), Citation(1, "c", "s", "", sentence, sentence, 1.0))
+    assert bread.grade(item, answer).verdict == verdict
+
+
+def test_spelling_slips_in_a_multi_word_blank_are_forgiven_but_another_word_is_not():
+    from tutor.practice.grading import slipped
+
+    assert slipped("you only lok once", "you only look once")
+    assert not slipped("you only live once", "you only look once")
+
+
+def test_a_misspelt_answer_is_embedded_as_the_course_spells_it():
+    from tutor.practice.grading import respell
+
+    assert respell("propose novel atention mechanizm", "Propose novel attention mechanism") == (
+        "propose novel attention mechanism")
+    assert respell("a new idea", "Propose novel attention mechanism") == "a new idea"
+
+
+def test_comparison_sides_are_read_from_an_answer_without_labelled_terms(bread):
+    from tutor.models import Citation
+    from tutor.practice.models import PracticeItem
+
+    answer = "Bread flour has more protein and gives a chewy crumb; cake flour has less and gives a tender crumb."
+    item = PracticeItem("x", "comparison", "How do bread flour and cake flour differ?", answer, (),
+                        Citation(1, "c", "s", "", answer, answer, 1.0))
+    assert bread.grade(item, "bread flour: chewy crumb, more protein; cake flour: tender crumb, less protein").verdict \
+        == "correct"
+    assert bread.grade(item, "Cake flour gives a chewy crumb and bread flour a tender one.").verdict == "incorrect"

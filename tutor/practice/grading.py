@@ -16,6 +16,7 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 
 import numpy as np
+from text_to_num import alpha2digit
 
 from tutor.practice.generate import LIST_ASK
 from tutor.practice.models import Grade, PracticeItem
@@ -33,6 +34,7 @@ SUBSET_RECALL = 0.8  # a definition answered with fewer of its own words than th
 PARTLY_RECALL, PARTLY_SIM = 0.25, 0.55
 PARTLY_PRECISION = 0.34  # a partial answer is mostly the course's words, not another answer sharing one
 OFF_TOPIC_SIM = 0.3
+FILLED_SIM = 0.95  # a cloze sentence read with the student's words means what the course's sentence means
 LIST_SIM = 0.62  # a named item means a listed one
 SIDE_SIM = 0.6
 COPY_RATIO = 0.75  # an answer this close, word for word, to the course's is a copy of it
@@ -44,10 +46,15 @@ SIDE_SHARE = 0.34
 SIDE_TERMS = 3  # or this many of a long side's telling terms
 QUOTE_SHOWN = 220
 
+PLURAL_SIZE_RE = re.compile(r"\b(?:hundreds|thousands|millions|billions|dozens|tens)\b", re.I)
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 UNIT_RE = re.compile(r"(\d+(?:[.,]\d+)*(?:-\d+(?:[.,]\d+)*)?)\s*([a-z]{2,})")
 WORD_RE = re.compile(r"[\w'-]+")
 CLAUSE_RE = re.compile(r"[\n;,.]|\s(?:and|but|while|whereas|whilst|versus|vs\.?)\s|\s[-–—]\s", re.I)
+# "I don't know", "no idea", "not sure", "pass", "?": a student saying they have no answer.
+NON_ANSWER_RE = re.compile(
+    r"^(?:i\s+)?(?:don'?t|do not|dont)\s+know\b|^no\s+idea\b|^not\s+sure\b|^(?:pass|idk|n/?a|\?+)$", re.I
+)
 SEGMENT_RE = re.compile(r"[\n;,]|\s(?:and|or)\s|(?:^|\s)(?:\d{1,2}[.)]|[-*•])\s")
 
 
@@ -62,7 +69,21 @@ def normalise(text: str) -> str:
 
 
 def numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in NUMBER_RE.findall(text)}
+    """The numbers a text gives, in digits or in words ("four to eight" is 4 and 8; a lone "one" is no number)."""
+    return {n.replace(",", "") for n in NUMBER_RE.findall(in_digits(text))}
+
+
+def in_digits(text: str) -> str:
+    # "hundreds of" is a rough size, not the number 100: such plurals keep their words.
+    plurals = PLURAL_SIZE_RE.findall(text)
+    masked = PLURAL_SIZE_RE.sub("\u2063", text)
+    try:
+        digits = alpha2digit(masked, "en", threshold=2)
+    except Exception:  # the parser is a guess at English number words; a text it cannot read keeps its words
+        return text
+    for word in plurals:
+        digits = digits.replace("\u2063", word, 1)
+    return digits
 
 
 def names(text: str) -> set[str]:
@@ -135,7 +156,7 @@ class _Vectors:
 def grade_answer(item: PracticeItem, answer: object, embed: Embed) -> Grade:
     text = answer if isinstance(answer, str) else "" if answer is None else str(answer)
     text = " ".join(text.replace("\x00", " ").split(" "))[:MAX_ANSWER_CHARS].strip()
-    if not re.search(r"\w", text):
+    if not re.search(r"\w", text) or NON_ANSWER_RE.search(normalise(text).strip(" .!")):
         return _result(item, "incorrect", 0.0, "No answer was given.", (), _all_missing(item))
     vectors = _Vectors(embed)
     grader = {"cloze": _grade_cloze, "list": _grade_list, "comparison": _grade_comparison}.get(item.kind, _grade_text)
@@ -213,7 +234,7 @@ def _grade_text(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     own = [t for t in student_terms if t not in question_terms]
     course_terms = set(terms(model))
     precision = sum(has_term(t, course_terms) for t in own) / len(own) if own else 0.0
-    (student_vec,), course_vecs = vectors([text], [model])
+    (student_vec,), course_vecs = vectors([respell(text, model)], [model])
     sim = float(np.dot(student_vec, course_vecs[0]))
     missing_words = surface(model, [t for t in key if t not in matched])
     matched_words = surface(model, matched)
@@ -222,12 +243,14 @@ def _grade_text(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     if conflict:
         return _result(item, "incorrect", min(score, 0.2), conflict, matched_words, missing_words)
     if student_terms and student_terms <= question_terms and recall < CORRECT_RECALL:
-        return _result(item, "incorrect", min(score, 0.1), "Your answer repeats the question.", (), missing_words)
+        # The asked term restated ("being fair" for fairness) names the topic, not what the course says of it.
+        why = "Your answer repeats the question: say what the course says of it."
+        return _result(item, "partly", min(score, 0.2), why, (), missing_words)
     if (recall >= CORRECT_RECALL and sim >= CORRECT_SIM) or (sim >= CLOSE_SIM and recall >= CLOSE_RECALL) or (
         sim >= SAME_SIM and recall > 0
     ):
-        if item.kind == "definition" and own and precision == 1.0 and recall < SUBSET_RECALL:
-            # Only some of the definition's words and nothing of the student's own: a part of it.
+        if own and precision == 1.0 and recall < SUBSET_RECALL:
+            # Only some of the definition's or step's words and nothing of the student's own: a part of it.
             why = f"Missing: {', '.join(missing_words)}."
             return _result(item, "partly", min(score, 0.69), why, matched_words, missing_words)
         swaps = swapped_words(text, model)
@@ -248,15 +271,11 @@ def _grade_text(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
 
 
 def _grade_cloze(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
-    target = item.answer
+    target = item.answer.strip().rstrip(".")
     student = normalise(text)
     wanted = normalise(target)
-    if numbers(wanted) and not re.search(r"[a-z]", wanted):  # a number, year, percentage or range
-        if numbers(wanted) <= numbers(student):
-            return _result(item, "correct", 1.0, "", (target,), ())
-        given = numbers(student) - numbers(item.question)
-        why = f"The course gives {target}, not {', '.join(sorted(given))}." if given else f"The blank is {target}."
-        return _result(item, "incorrect", 0.0, why, (), (target,))
+    if numbers(wanted):  # a number, year, percentage or range, alone or in a name ("ResNet-50", "4-8 weeks")
+        return _grade_figure(item, text, vectors)
     # The answer may be the word alone or the whole sentence filled in; then the word must be in it more often
     # than the question already has it.
     sentence = normalise(item.question.partition(": ")[2] or item.question)
@@ -267,7 +286,7 @@ def _grade_cloze(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     words = student.split()
     size = len(wanted.split())
     windows = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
-    if any(slip(w, wanted) for w in windows) and len(words) <= size + 3:
+    if any(slipped(w, wanted) for w in windows) and len(words) <= size + 3:
         return _result(item, "correct", 0.9, f"(Spelt “{target}” in the course.)", (target,), ())
     key = key_terms(target)
     if key and set(key) <= set(terms(text)) and len(words) <= size + 2:
@@ -280,6 +299,56 @@ def _grade_cloze(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     if len(words) <= size + 2 and float(np.dot(student_vec, course_vecs[0])) >= SAME_SIM:
         return _result(item, "partly", 0.5, f"Close: the course's word is “{target}”.", (), (target,))
     return _result(item, "incorrect", 0.0, f"The blank is “{target}”.", (), (target,))
+
+
+def _grade_figure(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
+    """A blank that holds a number: its numbers, in digits or words, with the course's unit; an answer with other
+    numbers is wrong, and one with none ("a few weeks") has the idea without the figure."""
+    target = item.answer.rstrip(".")
+    given, wanted = numbers(text), numbers(target)
+    if wanted <= given:
+        ours = dict(UNIT_RE.findall(normalise(in_digits(target))))
+        for number, unit in UNIT_RE.findall(normalise(in_digits(text))):
+            if ours.get(number) and unit[0] != ours[number][0] and not has_term(unit, {ours[number]}):
+                why = f"The course gives {target}, not {number} {unit}."
+                return _result(item, "incorrect", 0.0, why, (), (target,))
+        return _result(item, "correct", 1.0, "", (target,), ())
+    other = given - numbers(item.question)
+    if other:
+        return _result(item, "incorrect", 0.0, f"The course gives {target}, not {', '.join(sorted(other))}.", (),
+                       (target,))
+    # No figure at all: the idea of one ("a small fraction", "hundreds of") when the sentence with the student's
+    # words in the blank still says what the course's sentence says; else an answer about something else.
+    if "____" in item.question:
+        filled = [item.question.replace("____", text)], [item.question.replace("____", target)]
+        (given_vec,), (course_vec,) = vectors(*filled)
+        on_topic = float(given_vec @ course_vec) >= FILLED_SIM
+    else:
+        (given_vec,), (course_vec,) = vectors([text], [item.question])
+        on_topic = float(given_vec @ course_vec) >= OFF_TOPIC_SIM
+    if on_topic:
+        return _result(item, "partly", 0.3, f"The course gives the figure: {target}.", (), (target,))
+    return _result(item, "incorrect", 0.0, f"The blank is {target}.", (), (target,))
+
+
+def respell(text: str, model: str) -> str:
+    """`text` with its spelling slips of the course's words put right ("atention" → "attention"), so that its
+    meaning is embedded, not its typing."""
+    words = {w.lower() for w in WORD_RE.findall(model) if len(w) >= 4}
+
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        if len(word) < 4 or word.lower() in words:
+            return word
+        return next((w for w in words if slip(word.lower(), w)), word)
+
+    return WORD_RE.sub(fix, text)
+
+
+def slipped(given: str, wanted: str) -> bool:
+    """Whether `given` is `wanted` with spelling slips, word for word ("you only live once" is not one)."""
+    a, b = given.split(), wanted.split()
+    return len(a) == len(b) and all(x == y or slip(x, y) for x, y in zip(a, b))
 
 
 def _segments(text: str, pattern: re.Pattern) -> list[str]:
@@ -301,7 +370,7 @@ def _grade_list(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
     keys = [[t for t in key_terms(it, question_terms) if counts.get(t, 0) <= max(1, len(items) // 2)]
             or key_terms(it, question_terms) for it in items]
     segments = _segments(text, SEGMENT_RE) or [text]
-    seg_vecs, item_vecs = vectors(segments, full)
+    seg_vecs, item_vecs = vectors([respell(s, item.answer) for s in segments], full)
     sims = seg_vecs @ item_vecs.T
     pairs = []
     for s, seg in enumerate(segments):
@@ -328,7 +397,21 @@ def _grade_list(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
 
 
 def _sides(item: PracticeItem) -> list[tuple[str, str]]:
-    return [(a.partition(": ")[0].strip(), a.partition(": ")[2].strip()) for a in item.accept if ": " in a]
+    """(side, what the course says of it) for each side compared: from the item's "Side: value" terms, or else
+    from the answer's own clauses, each led by a side the question names ("Academia uses …; industry works …")."""
+    labelled = [(a.partition(": ")[0].strip(), a.partition(": ")[2].strip()) for a in item.accept if ": " in a]
+    if len(labelled) >= 2:
+        return labelled
+    asked = set(terms(item.question))
+    sides = []
+    for clause in re.split(r"\n|(?<=[.;])\s+", item.answer):
+        clause = clause.strip(" -•*")
+        name, colon, value = clause.partition(": ")
+        if not colon:
+            name, _, value = clause.partition(" ")
+        if value and terms(name) and all(has_term(t, asked) for t in terms(name)) and len(name.split()) <= 4:
+            sides.append((name.strip(), value.strip()))
+    return sides if len({n.lower() for n, _ in sides}) >= 2 else labelled
 
 
 def _grade_comparison(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
@@ -365,7 +448,7 @@ def _grade_comparison(item: PracticeItem, text: str, vectors: _Vectors) -> Grade
         return _result(item, verdict, min(fallback.score, 0.5), why, fallback.matched, fallback.missing)
     order = sorted(said)
     student_texts = [" ".join(said[i]) for i in order]
-    student_vecs, value_vecs = vectors(student_texts, [v for _, v in sides])
+    student_vecs, value_vecs = vectors([respell(t, item.answer) for t in student_texts], [v for _, v in sides])
     right, swapped, missing = [], [], []
     for row, i in enumerate(order):
         pool = set(terms(student_texts[row]))
@@ -376,10 +459,14 @@ def _grade_comparison(item: PracticeItem, text: str, vectors: _Vectors) -> Grade
             share = hits / max(len(key), 1) if hits < SIDE_TERMS else 1.0
             head = bool(key) and has_term(key[0], pool)
             sim = float(student_vecs[row] @ value_vecs[j])
-            scores.append((share, head, sim))
+            scores.append((share, head, sim, hits))
         own = scores[i]
         best_other = max((scores[j] for j in range(len(sides)) if j != i), key=lambda s: s[0] + s[2])
-        if (own[0] >= SIDE_SHARE or own[1] or own[2] >= SIDE_SIM) and own[0] + own[2] >= best_other[0] + best_other[2]:
+        # A side is named right by enough of its words or meaning, or by a word only it has ("messy" data).
+        telling = own[3] and not best_other[3]
+        if (own[0] >= SIDE_SHARE or own[1] or own[2] >= SIDE_SIM or telling) and (
+            own[0] + own[2] >= best_other[0] + best_other[2]
+        ):
             right.append(sides[i][0])
         elif best_other[0] >= SIDE_SHARE or best_other[1]:
             swapped.append(sides[i][0])
