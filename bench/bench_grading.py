@@ -3,9 +3,9 @@ agreement, the confusion table, and how often an answer labelled incorrect is gr
 
     .venv/bin/python bench/bench_grading.py [--file eval/grading-dev/grading.jsonl] [--index DIR] [--misses]
 
-The default file is the held-out eval/grading/grading.jsonl (nothing is tuned on it; rows give the question,
-answer, accept and evidence). eval/grading-dev/grading.jsonl is the development set (rows hold the practice item
-itself as a dict); the grader may be tuned on it.
+The default file is the held-out eval/grading3/grading.jsonl (nothing is tuned on it). eval/grading-dev/ and
+eval/grading/ are development sets. Rows of grading3 and grading-dev hold the practice item itself as a dict;
+rows of eval/grading/ give the question, answer, accept and evidence, and the item is rebuilt from them.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", help="index folder for the bundled course (default: a temporary one)")
     parser.add_argument("--misses", action="store_true", help="print each disagreement")
-    parser.add_argument("--file", default=str(ROOT / "eval" / "grading" / "grading.jsonl"),
-                        help="labelled answers (default: the held-out eval/grading/grading.jsonl)")
+    parser.add_argument("--file", default=str(ROOT / "eval" / "grading3" / "grading.jsonl"),
+                        help="labelled answers (default: the held-out eval/grading3/grading.jsonl)")
     args = parser.parse_args()
     index = Path(args.index) if args.index else Path(tempfile.mkdtemp(prefix="tutor-grading-")) / "index"
     tutor = Tutor.load(ROOT / "corpus", index, generator="extractive", device="cpu")
