@@ -7,6 +7,7 @@ Real parts throughout: two small courses written here, their FAISS indexes on di
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -294,6 +295,25 @@ def test_the_api_lists_both_courses_and_answers_from_the_one_named(signed_in):
                                                                           "Plant Biology"}
 
 
+def test_the_api_quizzes_on_the_course_named_and_grades_the_answer(signed_in):
+    _, url = signed_in
+    student = client(url, STUDENT)
+    for course, source in (("astro", "astro/stars.md"), ("botany", "botany/plants.md")):
+        asked, items = set(), []
+        for seed in range(6):  # until the course has no question left that was not asked
+            item = student.predict("", seed, sorted(asked), course, api_name="/practice_item")
+            if item["error"]:
+                assert "has been asked" in item["error"] and items
+                break
+            assert item["citation"]["source"] == source and item["id"] not in asked, item
+            asked.add(item["id"])
+            items.append(item)
+        item = items[-1]
+        graded = student.predict(item, item["answer"], api_name="/grade")
+        assert graded.get("verdict") == "correct" and graded["citation"]["source"] == source, graded
+    assert "no course" in student.predict("", 0, [], "../astro", api_name="/practice_item")["error"]
+
+
 def _signed_in_http(url: str, account):
     import httpx
 
@@ -546,6 +566,45 @@ def test_in_the_browser_each_session_keeps_its_own_course(local_server, browser)
     expect(asked(botany, "What do roots do?", 1)).to_contain_text("anchor", timeout=WAIT_MS)
     for page in (astronomy, botany):
         page.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_in_the_browser_practice_quizzes_on_the_picked_course_and_starts_afresh_on_another(local_server, browser):
+    from playwright.sync_api import expect
+
+    from tests.test_browser import SCREENSHOTS, WAIT_MS, open_page
+
+    _, url = local_server
+    page = open_page(browser, url)
+    pick(page, "Plant Biology")
+    page.get_by_role("tab", name="Practice").click(timeout=WAIT_MS)
+    page.locator("#practice-section input").click()  # the picked course's sections, and only those
+    expect(page.get_by_role("option", name="Photosynthesis")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("option", name=re.compile("Neutron Stars|Red Giants"))).to_have_count(0)
+    page.keyboard.press("Escape")
+    page.locator("#practice-n input[type=number]").fill("2")
+    page.locator("#practice-start").click()
+    question = page.locator("#practice-question")
+    question.get_by_text(re.compile(r"Question 1 of [12]\b")).wait_for(timeout=WAIT_MS)  # as many as it has
+    page.locator("#practice-answer textarea").fill("something about the stars")
+    page.locator("#practice-check").click()
+    feedback = page.locator("#practice-feedback")
+    expect(feedback.locator(".practice-verdict")).to_be_visible(timeout=WAIT_MS)
+    expect(feedback.locator(".practice-source")).to_contain_text(re.compile("Photosynthesis|Roots"), timeout=WAIT_MS)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "library-practice.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    pick(page, "Introduction to Astronomy")  # another course: its quiz starts afresh, on its own sections
+    page.get_by_role("tab", name="Practice").click()
+    expect(question).to_contain_text("Pick a section", timeout=WAIT_MS)
+    page.locator("#practice-start").click()
+    question.get_by_text(re.compile(r"Question 1 of [12]\b")).wait_for(timeout=WAIT_MS)
+    page.locator("#practice-show").click()
+    expect(feedback.locator(".practice-source")).to_contain_text(re.compile("Red Giants|Neutron Stars|Star"),
+                                                                 timeout=WAIT_MS)
+    page.context.close()
 
 
 @pytest.mark.slow

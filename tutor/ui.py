@@ -457,8 +457,9 @@ def build_app(tutor=None, *, generator: str | None = None, examples: Sequence[st
                         about = gr.HTML(about_html(facts, default_k), label="About this tutor", padding=False)
                         if library is not None:
                             panel = teacher_panel(library, teachers)
-            if library is None:
-                practice_tab(tutor)  # further tabs mount here, one line each
+            # Each session is quizzed on the course it answers from (a library's: the one it picked, else the first).
+            practice_tab(lambda key=None: served(key or (library.default if library is not None else None)).tutor()[0],
+                         picker=picker if library is not None else None)
 
         picked = [picker] if library is not None else []
         chat_inputs = [box, turns, top_k, generator_box] + picked

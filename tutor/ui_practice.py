@@ -3,6 +3,7 @@
     with gr.Blocks() as app:
         ...
         practice_tab(tutor)      # the tab, and the API endpoints /practice_item and /grade
+        practice_tab(tutor_for, picker=course_picker)   # a library: each session quizzed on its picked course
 
 Thin like the chat: it calls `Tutor.practice` and `Tutor.grade` and formats. Every piece of course text
 and everything the student types is HTML-escaped before it becomes markup. A student's quiz (its
@@ -165,11 +166,17 @@ def _record(state: dict, verdict: str, score: float) -> None:
     state["answered"] = True
 
 
-def practice_tab(tutor) -> None:
-    """The Practice tab and its API endpoints, inside the caller's gr.Blocks."""
+def practice_tab(tutor, picker=None) -> None:
+    """The Practice tab and its API endpoints, inside the caller's gr.Blocks. `tutor`: a Tutor, or a function
+    from a course key to the Tutor of that course (TutorError if it cannot be opened); with a library's
+    `picker` (the course dropdown), each session is quizzed on the course it picked, and picking another starts
+    afresh with that course's sections."""
     import gradio as gr
 
     from tutor.practice import sections
+
+    tutor_for = tutor if callable(tutor) and not hasattr(tutor, "practice") else (lambda _key=None: tutor)
+    picked = [picker] if picker is not None else []
 
     def current(state):
         items, at = state.get("items") or [], int(state.get("at", 0))
@@ -178,16 +185,19 @@ def practice_tab(tutor) -> None:
     def outputs(state, feedback="", answer=""):
         return (render_question(state), answer, feedback or render_feedback(None), render_score(state), state)
 
-    def on_start(section, n, state):
+    def failed(state, exc):
+        return (f'<div class="practice-card"><p class="practice-error">{_esc(exc)}</p></div>', "",
+                render_feedback(None), render_score(state), state)
+
+    def on_start(section, n, state, course_key=None):
+        state = dict(state or new_state())
         try:
-            state = start_quiz(tutor, state, section, n)
+            state = start_quiz(tutor_for(course_key), state, section, n)
         except TutorError as exc:
-            state = dict(state or new_state())
-            return (f'<div class="practice-card"><p class="practice-error">{_esc(exc)}</p></div>', "",
-                    render_feedback(None), render_score(state), state)
+            return failed(state, exc)
         return outputs(state)
 
-    def on_check(answer, state):
+    def on_check(answer, state, course_key=None):
         state = dict(state or new_state())
         item = current(state)
         if item is None:
@@ -195,7 +205,7 @@ def practice_tab(tutor) -> None:
         if state.get("answered"):
             return outputs(state, render_feedback(item, verdict=state["results"][-1]["verdict"]), answer)
         try:
-            grade = tutor.grade(item, answer or "").to_dict()
+            grade = tutor_for(course_key).grade(item, answer or "").to_dict()
         except TutorError as exc:
             return outputs(state, f'<div class="practice-card"><p class="practice-error">{_esc(exc)}</p></div>', answer)
         _record(state, grade["verdict"], float(grade["score"]))
@@ -222,11 +232,24 @@ def practice_tab(tutor) -> None:
         state["answered"] = False
         return outputs(state)
 
-    def practice_item(section: str = "", seed: int | None = None, seen: list[str] | None = None) -> dict:
-        """One practice question on the course (PracticeItem.to_dict()), none of those whose ids are in `seen`;
-        `error` is set when there is none to ask."""
+    def section_choices(course_key=None) -> list[str]:
         try:
-            items = tutor.practice(1, seed=seed, section=section or None, seen=seen or ())
+            return [ALL_SECTIONS] + sections(tutor_for(course_key))
+        except TutorError:
+            return [ALL_SECTIONS]
+
+    def on_course(course_key):
+        """Another course picked (or the tab opened): its sections; a quiz on another course ends."""
+        state = new_state()
+        return (gr.update(choices=section_choices(course_key), value=ALL_SECTIONS),) + outputs(state)
+
+    def practice_item(section: str = "", seed: int | None = None, seen: list[str] | None = None,
+                      course: str | None = None) -> dict:
+        """One practice question on the course (PracticeItem.to_dict()), none of those whose ids are in `seen`;
+        `error` is set when there is none to ask. `course`: in a library, the course's folder name (as
+        /courses lists them; default: the library's first)."""
+        try:
+            items = tutor_for(course or None).practice(1, seed=seed, section=section or None, seen=seen or ())
         except TutorError as exc:
             return {"error": str(exc)}
         if not items:
@@ -237,12 +260,12 @@ def practice_tab(tutor) -> None:
         """Grade an answer to a practice item (as practice_item returned it): verdict, score, feedback,
         model_answer, citation; `error` is set when the item is not one."""
         try:
-            return {**tutor.grade(item, answer).to_dict(), "error": None}
+            return {**tutor_for(None).grade(item, answer).to_dict(), "error": None}
         except TutorError as exc:
             return {"error": str(exc)}
 
-    choices = [ALL_SECTIONS] + sections(tutor)
-    with gr.Tab("Practice", elem_id="practice-tab"):
+    choices = section_choices() if picker is None else [ALL_SECTIONS]
+    with gr.Tab("Practice", elem_id="practice-tab") as tab:
         state = gr.State(new_state())
         with gr.Row(equal_height=False):
             section = gr.Dropdown(choices=choices, value=ALL_SECTIONS, label="Section", scale=3, min_width=200,
@@ -263,9 +286,13 @@ def practice_tab(tutor) -> None:
 
         shown = [question, answer, feedback, score, state]
         private = {"api_visibility": "private"}
-        start.click(on_start, [section, count, state], shown, **private)
-        check.click(on_check, [answer, state], shown, **private)
-        answer.submit(on_check, [answer, state], shown, **private)
+        start.click(on_start, [section, count, state] + picked, shown, **private)
+        check.click(on_check, [answer, state] + picked, shown, **private)
+        answer.submit(on_check, [answer, state] + picked, shown, **private)
+        if picker is not None:
+            picker.change(on_course, [picker], [section] + shown, **private)
+            tab.select(lambda key, current_section: gr.update(choices=section_choices(key), value=current_section),
+                       [picker, section], [section], **private)
         show.click(on_show, [answer, state], shown, **private)
         skip.click(lambda s: on_next(s, skip=True), [state], shown, **private)
         following.click(on_next, [state], shown, **private)
