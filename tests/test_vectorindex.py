@@ -4,6 +4,7 @@ with the units searched through FAISS as the passages are."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from tutor.embeddings import length_batches
 from tutor.store import (
     MANIFEST,
     UNIT_INDEX,
+    UNIT_VECTORS,
     build_index,
     check_index,
     corpus_fingerprint,
@@ -21,7 +23,7 @@ from tutor.store import (
     parse_corpus,
     texts_to_embed,
 )
-from tutor.vectorindex import is_exact, make_index, search
+from tutor.vectorindex import is_exact, make_index, search, stored_vectors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +70,27 @@ def test_from_the_threshold_on_passages_and_units_get_hnsw_indexes_that_are_chec
     # on this small course, the graph finds each unit's own vector first
     _, ids = search(built.unit_index, built.unit_vectors[:50], k=1)
     assert ids[:, 0].tolist() == list(range(50))
+
+    # The unit vectors are kept once, in the HNSW index, and read from there: the same vectors as embedded.
+    assert UNIT_VECTORS not in manifest["checksums"] and not (data_folder(index) / UNIT_VECTORS).exists()
+    loaded = load_index(index, corpus_fingerprint(corpus_dir))
+    assert np.array_equal(loaded.unit_vectors, store.unit_vectors)
+    assert np.shares_memory(loaded.unit_vectors, stored_vectors(loaded.unit_index))
+    # and a rebuild after a change reuses them: only the new document's texts are embedded
+    course, again = tmp_path / "course", tmp_path / "again"
+    shutil.copytree(corpus_dir, course)
+    build_index(course, again, fresh=True, embed=embed, exact_below=threshold)
+    (course / "extra.md").write_text("# Extra\n\nGradient clipping keeps updates small in training.\n",
+                                     encoding="utf-8")
+    asked = []
+
+    def embed_new(texts):
+        asked.extend(texts)
+        vectors = np.random.default_rng(0).normal(size=(len(texts), store.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    build_index(course, again, embed=embed_new, exact_below=threshold)
+    assert asked and all("Gradient clipping" in t or "Extra" in t for t in asked), asked
 
     path = data_folder(index) / UNIT_INDEX
     blob = bytearray(path.read_bytes())

@@ -35,11 +35,13 @@ from tutor.config import EMBEDDING_MODEL_NAME, MAX_CORPUS_FILE_BYTES
 from tutor.errors import TutorError
 from tutor.ingest import Document, corpus_files, load_corpus, source_name, split_sections
 from tutor.models import PATH_SEP, Chunk
-from tutor.vectorindex import EXACT_BELOW, is_exact, make_index
+from tutor.vectorindex import EXACT_BELOW, is_exact, make_index, stored_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: the data files live in the generation folder the manifest names; 3: units.faiss
+# 2: the data files live in the generation folder the manifest names; 3: units.faiss; 4: a course with
+# units.faiss keeps its unit vectors there only (no units.npy beside it)
+FORMAT_VERSION = 4
 # Bump when what is embedded for a passage or unit changes (passage_text, unit_texts).
 EMBEDDING_TEXT_VERSION = 4
 MANIFEST = "manifest.json"
@@ -49,8 +51,9 @@ UNITS = "units.jsonl"
 UNIT_VECTORS = "units.npy"
 DOCUMENTS = "documents.json"  # each document's title, and the warnings about course files
 DATA_FILES = (CHUNKS, CHUNK_VECTORS, UNITS, UNIT_VECTORS, DOCUMENTS)
-# An approximate (HNSW) index over the unit vectors, written only for courses of EXACT_BELOW units or more;
-# a smaller course searches its units exactly, with an index made from units.npy as it loads.
+# An approximate (HNSW) index over the unit vectors, written only for courses of EXACT_BELOW units or more, in
+# place of units.npy (the index holds the vectors too); a smaller course searches its units exactly, with an
+# index made from units.npy as it loads.
 UNIT_INDEX = "units.faiss"
 # The folder is ours: written when the index first claims a folder.
 MARKER = ".tutor-index"
@@ -286,7 +289,9 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
     if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
         raise IndexProblem(f"its manifest gives no valid dimension ({dim!r})")
     folder = _generation_folder(index_dir, manifest)
-    data = {name: _verified_bytes(folder, manifest, name) for name in DATA_FILES}
+    large = UNIT_INDEX in (manifest.get("checksums") or {})  # its unit vectors live in units.faiss only
+    needed = [name for name in DATA_FILES if not (large and name == UNIT_VECTORS)]
+    data = {name: _verified_bytes(folder, manifest, name) for name in needed}
     for name, blob in data.items():
         if blob is None:
             raise IndexProblem(f"{name} is missing" if not (folder / name).exists() else
@@ -297,7 +302,7 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
         unit_rows = [json.loads(line) for line in _lines(data[UNITS])]
         units = [Unit(str(r["text"]), str(r["context"]), r.get("item") is True) for r in unit_rows]
         unit_chunk = np.array([r["chunk"] for r in unit_rows], dtype=np.int64)
-        unit_vectors = _parse_npy(data[UNIT_VECTORS])
+        unit_vectors = None if large else _parse_npy(data[UNIT_VECTORS])
         titles, warnings = _parse_documents(data[DOCUMENTS])
     except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise IndexProblem(f"its files cannot be read ({exc})") from exc
@@ -306,11 +311,13 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
             f"{CHUNK_VECTORS} holds {index.ntotal} vectors of dimension {index.d}, "
             f"but there are {len(chunks)} passages and the manifest says dimension {dim}"
         )
-    if unit_vectors.shape != (len(units), dim) or unit_vectors.dtype != np.float32:
+    if unit_vectors is not None and (unit_vectors.shape != (len(units), dim) or unit_vectors.dtype != np.float32):
         raise IndexProblem(f"{UNIT_VECTORS} has shape {unit_vectors.shape}, not ({len(units)}, {dim})")
     if len(unit_chunk) and (unit_chunk.min() < 0 or unit_chunk.max() >= len(chunks) or np.any(np.diff(unit_chunk) < 0)):
         raise IndexProblem(f"{UNITS} points at passages that do not exist")
-    unit_index = _load_unit_index(folder, manifest, unit_vectors)
+    unit_index = _load_unit_index(folder, manifest, unit_vectors, len(units), dim)
+    if unit_vectors is None:
+        unit_vectors = stored_vectors(unit_index)
     return Store(
         chunks=chunks,
         chunk_index=index,
@@ -324,11 +331,12 @@ def load_index(index_dir: Path, fingerprint: dict[str, str] | None = None) -> St
     )
 
 
-def _load_unit_index(folder: Path, manifest: dict, unit_vectors: np.ndarray):
-    """The approximate index the build wrote for a large course, or an exact one made from the vectors."""
+def _load_unit_index(folder: Path, manifest: dict, unit_vectors: np.ndarray | None, count: int, dim: int):
+    """The approximate index the build wrote for a large course (which holds its unit vectors), or an exact
+    one made from the vectors of units.npy."""
     import faiss
 
-    if UNIT_INDEX not in manifest.get("checksums", {}):
+    if unit_vectors is not None:
         index = faiss.IndexFlatIP(unit_vectors.shape[1])
         index.add(unit_vectors)
         return index
@@ -340,9 +348,9 @@ def _load_unit_index(folder: Path, manifest: dict, unit_vectors: np.ndarray):
         index = _parse_faiss(blob)
     except (RuntimeError, ValueError) as exc:
         raise IndexProblem(f"its files cannot be read ({exc})") from exc
-    if index.ntotal != len(unit_vectors) or index.d != unit_vectors.shape[1]:
+    if index.ntotal != count or index.d != dim:
         raise IndexProblem(f"{UNIT_INDEX} holds {index.ntotal} vectors of dimension {index.d}, "
-                           f"but {UNIT_VECTORS} holds {len(unit_vectors)}")
+                           f"but there are {count} sentences and the manifest says dimension {dim}")
     return index
 
 
@@ -729,14 +737,15 @@ def _index_files(parsed: ParsedCorpus, cache: dict[str, np.ndarray], exact_below
         CHUNKS: "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in parsed.chunks).encode("utf-8"),
         UNITS: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in parsed.unit_rows).encode("utf-8"),
         CHUNK_VECTORS: faiss.serialize_index(chunk_index).tobytes(),
-        UNIT_VECTORS: _npy_bytes(unit_vectors),
         DOCUMENTS: (json.dumps({"titles": parsed.titles, "warnings": parsed.warnings}, indent=2,
                                ensure_ascii=False) + "\n").encode("utf-8"),
     }
     kinds = {"passages": "exact" if is_exact(chunk_index) else "hnsw", "units": "exact"}
-    if len(unit_vectors) >= exact_below:
+    if len(unit_vectors) >= exact_below:  # the HNSW index holds the vectors: they are not written twice
         files[UNIT_INDEX] = faiss.serialize_index(make_index(unit_vectors, exact_below)).tobytes()
         kinds["units"] = "hnsw"
+    else:
+        files[UNIT_VECTORS] = _npy_bytes(unit_vectors)
     return files, {"dim": dim, "kinds": kinds}
 
 
@@ -810,10 +819,13 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
             pass
     rows_blob = _verified_bytes(folder, manifest, UNITS)
     vectors_blob = _verified_bytes(folder, manifest, UNIT_VECTORS)
+    if vectors_blob is None and UNIT_INDEX in (manifest.get("checksums") or {}):
+        vectors_blob = _verified_bytes(folder, manifest, UNIT_INDEX)  # a large course's vectors live there
     if rows_blob is not None and vectors_blob is not None:
         try:
             rows = [json.loads(line) for line in _lines(rows_blob)]
-            vectors = _parse_npy(vectors_blob)
+            vectors = (_parse_npy(vectors_blob) if vectors_blob[:6] == b"\x93NUMPY"
+                       else np.array(stored_vectors(_parse_faiss(vectors_blob))))
             if vectors.shape == (len(rows), dim) and vectors.dtype == np.float32:
                 by_chunk: dict[int, list[int]] = {}
                 for n, row in enumerate(rows):
@@ -823,7 +835,7 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
                              for n in members]
                     for n, text in zip(members, unit_texts(chunks[position], units)):
                         cache[_text_key(text)] = vectors[n]
-        except (ValueError, TypeError, KeyError, IndexError):
+        except (ValueError, TypeError, KeyError, IndexError, RuntimeError):
             pass
     return cache
 

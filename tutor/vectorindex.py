@@ -34,6 +34,17 @@ def make_index(vectors: np.ndarray, exact_below: int = EXACT_BELOW):
     return index
 
 
+def stored_vectors(index) -> np.ndarray:
+    """The vectors an exact or HNSW index holds, as a read-only array over the index's own memory (no copy:
+    it lives as long as the index does)."""
+    import faiss
+
+    flat = index if isinstance(index, faiss.IndexFlat) else faiss.downcast_index(index.storage)
+    view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    view.flags.writeable = False
+    return view
+
+
 def is_exact(index) -> bool:
     import faiss
 
