@@ -334,13 +334,14 @@ def _grade_figure(item: PracticeItem, text: str, vectors: _Vectors) -> Grade:
 def respell(text: str, model: str) -> str:
     """`text` with its spelling slips of the course's words put right ("atention" → "attention"), so that its
     meaning is embedded, not its typing."""
-    words = {w.lower() for w in WORD_RE.findall(model) if len(w) >= 4}
+    words = list(dict.fromkeys(w.lower() for w in WORD_RE.findall(model) if len(w) >= 4))
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         if len(word) < 4 or word.lower() in words:
             return word
-        return next((w for w in words if slip(word.lower(), w)), word)
+        slips = [w for w in words if slip(word.lower(), w)]
+        return max(slips, key=lambda w: SequenceMatcher(None, word.lower(), w).ratio()) if slips else word
 
     return WORD_RE.sub(fix, text)
 
