@@ -526,3 +526,22 @@ def test_comparison_sides_are_read_from_an_answer_without_labelled_terms(bread):
     assert bread.grade(item, "bread flour: chewy crumb, more protein; cake flour: tender crumb, less protein").verdict \
         == "correct"
     assert bread.grade(item, "Cake flour gives a chewy crumb and bread flour a tender one.").verdict == "incorrect"
+
+
+def test_every_part_of_an_answer_is_in_a_passage_the_item_cites_and_every_quote_is_that_passage_s_text(tutor):
+    """A list that runs on past its passage, or a comparison whose other side is in another passage, cites
+    that passage too (`also`), so the student is sent to every passage the answer comes from."""
+    items = [i for kind in KINDS for i in tutor.practice(500, seed=0, kinds=kind)]
+    assert any(i.also for i in items if i.kind == "comparison") and any(i.also for i in items if i.kind == "list")
+    for item in items:
+        parts = ([a.partition(": ")[2] if item.kind == "comparison" else a for a in item.accept]
+                 if item.kind in ("list", "comparison") else [item.answer])
+        for part in parts:
+            words = re.compile(r"\s+".join(re.escape(w) for w in part.split()), re.I)
+            assert any(words.search(c.text) for c in item.citations), (item.question, part)
+        for citation in item.citations:
+            assert citation.quote and citation.quote in citation.text, item.question
+        assert item.also == type(item).from_dict(item.to_dict()).also  # the API and the session keep them
+        if item.also:
+            grade = tutor.grade(item, "no idea at all")
+            assert all(" ".join(c.quote.split())[:40] in grade.feedback for c in item.citations)

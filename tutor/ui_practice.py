@@ -98,9 +98,10 @@ def render_feedback(item: dict | None, grade: dict | None = None, verdict: str |
     if grade:
         parts.append(f"<p>{_esc(grade['feedback'])}</p>")
     parts.append(f'<p><b>Answer from the course:</b></p><p class="practice-answer">{_esc(item["answer"])}</p>')
-    where = citation.get("section") or citation.get("source", "")
-    parts.append(f'<div class="practice-source"><p class="practice-meta">{_esc(where)}</p>'
-                 f"<p>{_excerpt(citation.get('text', ''), citation.get('quote', ''))}</p></div>")
+    for source in [citation] + [c for c in item.get("also") or [] if isinstance(c, dict)]:
+        where = source.get("section") or source.get("source", "")
+        parts.append(f'<div class="practice-source"><p class="practice-meta">{_esc(where)}</p>'
+                     f"<p>{_excerpt(source.get('text', ''), source.get('quote', ''))}</p></div>")
     return f'<div class="practice-card">{"".join(parts)}</div>'
 
 

@@ -914,7 +914,37 @@ def _clozes(course: Course, section: _Section) -> Iterator:
 def item_of(course: Course, c: Candidate) -> PracticeItem:
     digest = hashlib.sha1(f"{c.kind}\0{c.question}\0{c.answer}".encode()).hexdigest()[:12]
     return PracticeItem(id=digest, kind=c.kind, question=c.question, answer=c.answer, accept=c.accept,
-                        citation=course.citation(c.position, c.quote))
+                        citation=course.citation(c.position, c.quote), also=_also(course, c))
+
+
+def _answer_parts(c: Candidate) -> list[str]:
+    if c.kind == "list":
+        return list(c.accept)
+    if c.kind == "comparison":
+        return [a.partition(": ")[2] for a in c.accept if ": " in a] or [c.answer]
+    return [c.answer]
+
+
+def _also(course: Course, c: Candidate) -> tuple[Citation, ...]:
+    """The other passages that hold the parts of the answer its own passage lacks: for each part, the
+    nearest passage of the same document with it, quoted as that passage has it (words and case may differ
+    in spacing only)."""
+    cited = course.chunks[c.position]
+    found: dict[int, list[tuple[int, int]]] = {}
+    for part in _answer_parts(c):
+        pattern = re.compile(r"\s+".join(re.escape(w) for w in part.split()))
+        if not part.split() or pattern.search(cited.text):
+            continue
+        near = sorted((p for p, chunk in enumerate(course.chunks) if chunk.source == cited.source and p != c.position),
+                      key=lambda p: abs(p - c.position))
+        for p in near:
+            m = pattern.search(course.chunks[p].text)
+            if m:
+                found.setdefault(p, []).append(m.span())
+                break
+    # Each passage's quote runs from the first part it holds to the last, as the passage has it.
+    return tuple(course.citation(p, course.chunks[p].text[min(a for a, _ in spans) : max(b for _, b in spans)])
+                 for p, spans in sorted(found.items()))
 
 
 def pick(candidates: Sequence[Candidate], n: int, rng: random.Random, seen: Iterable[str] = (),

@@ -173,11 +173,14 @@ def _all_missing(item: PracticeItem) -> tuple[str, ...]:
 
 def _result(item: PracticeItem, verdict: str, score: float, why: str, matched, missing) -> Grade:
     lead = {"correct": "Correct.", "partly": "Partly right.", "incorrect": "Not correct."}[verdict]
-    quote = " ".join(item.citation.quote.split())
-    if len(quote) > QUOTE_SHOWN:
-        quote = quote[:QUOTE_SHOWN].rsplit(" ", 1)[0] + " …"
-    where = f" ({item.citation.section})" if item.citation.section else ""
-    reread = f"The course says: “{quote}”{where}." if verdict == "correct" else f"Reread: “{quote}”{where}."
+    quotes = []
+    for citation in (item.citation, *item.also):
+        quote = " ".join(citation.quote.split())
+        if len(quote) > QUOTE_SHOWN:
+            quote = quote[:QUOTE_SHOWN].rsplit(" ", 1)[0] + " …"
+        quotes.append(f"“{quote}”" + (f" ({citation.section})" if citation.section else ""))
+    said = "; ".join(quotes)
+    reread = f"The course says: {said}." if verdict == "correct" else f"Reread: {said}."
     feedback = " ".join(p for p in (lead, why, reread) if p)
     return Grade(verdict=verdict, score=round(max(0.0, min(1.0, score)), 2), feedback=feedback,
                  model_answer=item.answer, citation=item.citation, matched=tuple(matched), missing=tuple(missing))

@@ -59,6 +59,10 @@ def key_markdown(title: str, items: Sequence[PracticeItem]) -> str:
             lines += [f"   Accepted: {'; '.join(item.accept)}", ""]
         quote = " ".join(c.quote.split())
         lines += [f"   Source: {where} ({c.source}{page}): “{quote}”", ""]
+        for other in item.also:
+            page = f", page {other.page}" if other.page else ""
+            lines += [f"   Also: {other.section or other.source} ({other.source}{page}): "
+                      f"“{' '.join(other.quote.split())}”", ""]
     return "\n".join(lines)
 
 
@@ -99,7 +103,7 @@ def run_quiz(tutor, items: Sequence[PracticeItem], *, read: Callable[[str], str]
         if command in SHOW_ANSWER or command in SKIP:
             verdict = "shown" if command in SHOW_ANSWER else "skipped"
             write(f"{MARK[verdict]} Answer: {item.answer}")
-            write(f"  Source: “{' '.join(item.citation.quote.split())}”")
+            write("  Source: " + "; ".join(f"“{' '.join(c.quote.split())}”" for c in item.citations))
             results.append((item, verdict))
             continue
         grade: Grade = tutor.grade(item, answer)
