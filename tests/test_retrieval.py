@@ -157,3 +157,13 @@ def test_bm25_is_okapi_bm25_held_sparse():
             expected.append(score)
         assert bm25.scores(query) == pytest.approx(expected, rel=1e-5)
     assert bm25.matrix.nnz == sum(len(d) for d in docs)
+
+
+def test_terms_meet_without_accents_in_any_script_and_folding_a_long_text_is_the_same_as_its_pieces():
+    from tutor.terms import fold
+
+    assert terms("Schrödinger's equation") == terms("Schrodinger's equation")
+    assert fold("Bolesław Straße Æsir naïve café") == "boleslaw strasse aesir naive cafe"
+    assert fold("e\u0301") == "e" and fold("Москва 東京") == "москва 東京"
+    pieces = ["Schrödinger", " wrote ", "“naïve”", " texts ¶ ", "Ελληνικά"]
+    assert fold("".join(pieces * 50)) == "".join(fold(p) for p in pieces * 50)

@@ -53,13 +53,21 @@ PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß
                                "ı": "i"})
 
 
-@lru_cache(maxsize=65536)
+NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> str:
-    """`text` lower-cased, without accents: "Schrödinger" and "Schrodinger", "Bolesław" and "Boleslaw" meet."""
+    """`text` lower-cased, without accents: "Schrödinger" and "Schrodinger", "Bolesław" and "Boleslaw" meet.
+    Only its runs of non-ASCII letters are decomposed (each run once: a long passage holds few kinds)."""
     lowered = text.lower().translate(PLAIN_LETTERS)
     if lowered.isascii():
         return lowered
-    return "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
+    return NON_ASCII_RE.sub(lambda m: _fold_run(m.group(0)), lowered)
+
+
+@lru_cache(maxsize=65536)
+def _fold_run(run: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", run) if not unicodedata.combining(c))
 
 
 def terms(text: str) -> list[str]:
