@@ -240,7 +240,7 @@ def practice_tab(tutor, picker=None) -> None:
             return [ALL_SECTIONS]
 
     def on_course(course_key):
-        """Another course picked (or the tab opened): its sections; a quiz on another course ends."""
+        """Another course picked: its sections, and a fresh start (a quiz on the other course ends)."""
         state = new_state()
         return (gr.update(choices=section_choices(course_key), value=ALL_SECTIONS),) + outputs(state)
 
