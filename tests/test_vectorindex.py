@@ -137,3 +137,18 @@ def test_length_batches_group_similar_lengths_within_a_token_budget():
         widths = [lengths[i] for i in batch]
         assert len(batch) <= 16 and len(batch) * max(widths) <= max(1000, max(widths))
     assert [lengths[b[0]] for b in batches] == sorted(lengths[b[0]] for b in batches)
+
+
+def test_stored_vectors_keep_their_index_alive():
+    import gc
+
+    import faiss
+
+    vectors = np.random.default_rng(1).normal(size=(2000, 32)).astype(np.float32)
+    for exact_below in (100, 5000):  # HNSW, exact
+        # The index is a temporary: only the array returned refers to it.
+        view = stored_vectors(faiss.deserialize_index(faiss.serialize_index(make_index(vectors, exact_below))))
+        gc.collect()
+        filler = [np.full((2000, 32), 7.0, np.float32) for _ in range(20)]  # reuse any memory freed
+        assert np.array_equal(view, vectors) and not view.flags.writeable
+        del filler

@@ -34,15 +34,24 @@ def make_index(vectors: np.ndarray, exact_below: int = EXACT_BELOW):
     return index
 
 
+class _Keeper:
+    """An array's owner that holds the index whose memory the array is: the index lives as long as the array."""
+
+    def __init__(self, view: np.ndarray, index) -> None:
+        self.__array_interface__ = view.__array_interface__
+        self.index = index
+
+
 def stored_vectors(index) -> np.ndarray:
-    """The vectors an exact or HNSW index holds, as a read-only array over the index's own memory (no copy:
-    it lives as long as the index does)."""
+    """The vectors an exact or HNSW index holds, as a read-only array over the index's own memory (no copy).
+    The array keeps the index alive."""
     import faiss
 
     flat = index if isinstance(index, faiss.IndexFlat) else faiss.downcast_index(index.storage)
     view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
-    view.flags.writeable = False
-    return view
+    vectors = np.asarray(_Keeper(view, index))
+    vectors.flags.writeable = False
+    return vectors
 
 
 def is_exact(index) -> bool:
