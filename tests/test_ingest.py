@@ -171,6 +171,25 @@ def test_html_course_files_lose_scripts_and_hidden_text(tmp_path):
     assert "Seen text." in doc.text and not re.search("secret", doc.text)
 
 
+def test_a_page_of_links_is_left_out_with_a_warning_and_a_page_of_text_with_links_is_kept(tmp_path):
+    from tutor.ingest import load_corpus
+
+    course = tmp_path / "course"
+    course.mkdir()
+    entries = "".join(f'<li><a href="ch{n}.html">{n}. Chapter {n}: plate boundaries and faults</a></li>'
+                      for n in range(1, 31))
+    (course / "contents.html").write_text(f"<title>Contents</title><h1>Contents</h1><p>The chapters:</p><ul>{entries}"
+                                          "</ul>", encoding="utf-8")
+    linked = "".join(f'<p>Plates move apart at <a href="r{n}.html">ridges</a>, where magma rises, cools and '
+                     f'forms new crust; the sea floor spreads a few centimetres a year (reading {n}).</p>'
+                     for n in range(30))
+    (course / "ridges.html").write_text(f"<title>Ridges</title>{linked}", encoding="utf-8")
+    documents, warnings = load_corpus(course)
+    assert [d.source for d in documents] == ["course/ridges.html"]
+    assert any("Skipped course/contents.html: a page of links (30 links" in w and "table of contents" in w
+               for w in warnings), warnings
+
+
 # --------------------------------------------------------------------------- Markdown
 
 NOTES = """---

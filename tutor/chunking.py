@@ -23,7 +23,8 @@ from tutor.models import Chunk, Section
 # 8: Markdown, HTML and PDF are read by their parsers and passages carry pages (plain text is unchanged).
 # 10: web pages lose permalink marks and blocks classed as sidebars or footers.
 # 11: a document that repeats another (an HTML page and its reST source) is left out.
-CHUNKER_VERSION = "11"
+# 12: a web page of links (a table of contents, an index of pages) is left out.
+CHUNKER_VERSION = "12"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")

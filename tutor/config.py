@@ -13,6 +13,10 @@ MAX_CORPUS_FILE_BYTES = 20 * 1024 * 1024
 # Text read from one document: a small PDF can repeat one page's text thousands of times.
 MAX_DOCUMENT_CHARS = 5_000_000
 CORPUS_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+# A web page with this many links, whose link text is at least this share of its words, is a page of links (a
+# table of contents, an index) and is left out: text pages, Wikipedia's included, link well under a third.
+LINK_PAGE_LINKS = 15
+LINK_PAGE_SHARE = 0.5
 
 # Passage sizes, in characters: paragraph-sized so that a citation points at something precise.
 CHUNK_TARGET_CHARS = 550

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.config import CORPUS_SUFFIXES, MAX_CORPUS_FILE_BYTES, MAX_DOCUMENT_CHARS
+from tutor.config import CORPUS_SUFFIXES, LINK_PAGE_LINKS, LINK_PAGE_SHARE, MAX_CORPUS_FILE_BYTES, MAX_DOCUMENT_CHARS
 from tutor.errors import TutorError
 from tutor.formats import Heading
 from tutor.models import Section
@@ -193,7 +193,9 @@ def read_document(path: Path, source: str, progress: _Progress | None = None) ->
         if suffix in (".html", ".htm"):
             from tutor.formats.html import read_html
 
-            doc = _from_outline(read_html(text, MAX_DOCUMENT_CHARS), source, notes)
+            outline = read_html(text, MAX_DOCUMENT_CHARS)
+            _refuse_a_page_of_links(outline, source)
+            doc = _from_outline(outline, source, notes)
         elif suffix in (".md", ".markdown"):
             from tutor.formats.markdown import read_markdown
 
@@ -207,6 +209,17 @@ def read_document(path: Path, source: str, progress: _Progress | None = None) ->
     if not doc.text.strip():
         raise TutorError(f"Skipped {source}: it holds no text.")
     return doc
+
+
+def _refuse_a_page_of_links(outline, source: str) -> None:
+    """TutorError for a web page that is mostly links to other pages (a table of contents, an index of
+    pages): it leads to the course's text but holds none of its own, and its entries, each a heading of
+    another page, would answer questions in that page's place."""
+    words = sum(len(line.split()) for line in outline.lines)
+    if outline.links >= LINK_PAGE_LINKS and outline.linked_words >= LINK_PAGE_SHARE * max(words, 1):
+        raise TutorError(f"Skipped {source}: a page of links ({outline.links} links, "
+                         f"{outline.linked_words / max(words, 1):.0%} of its words), such as a table of contents "
+                         "or an index, with no course text of its own.")
 
 
 def _cut_note(source: str, where: str = "") -> str:

@@ -42,6 +42,8 @@ class Outline:
     page_lines: list[int] = field(default_factory=list)  # the first line of each page
     size: int = 0
     truncated: bool = False  # the document holds more text than `limit`; the rest was not read
+    links: int = 0  # links in the content (HTML), and the words of their text
+    linked_words: int = 0
 
     def heading(self, level: int, text: str) -> None:
         text = clean_line(text)

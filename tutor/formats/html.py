@@ -8,7 +8,8 @@ and so are blocks whose role or class names them furniture (a `<div class="sideb
 for sites that mark their page parts that way, and the permalink marks beside headings (a `¶` or `#` link
 to the heading itself). A header, footer or such block inside an article or section belongs to it and is
 kept. Every other word of the content is kept: nothing is judged boilerplate by its length or link density,
-since a course page's short paragraphs are course material.
+since a course page's short paragraphs are course material. The outline counts the content's links and
+their words, so that a whole page of links (a table of contents, an index) can be told from a page of text.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def read_html(markup: str, limit: int) -> Outline:
         writer.flush()
     except TextLimitReached:
         outline.truncated = True
+    anchors = [a for a in root.css("a[href]") if not _dropped(a, root) and not _is_permalink(a)]
+    outline.links = len(anchors)
+    outline.linked_words = sum(len(_text(a).split()) for a in anchors)
     return outline
 
 
