@@ -1,8 +1,10 @@
 """Benchmark building indexes: the former recipe against today's, and HNSW against exact search.
 
-Builds fresh indexes of the bundled course and of ../shared/bench/squad6/corpus twice each, alternating:
-once with the former recipe (sentence-transformers on the CPU, `engine="sentence-transformers"`) and once
-with today's (`engine="auto"`: the torch forward pass with fused attention). Each build runs in a process
+Builds fresh indexes of the bundled course and of ../shared/bench/squad6/corpus three times each, in turn:
+with the former recipe (sentence-transformers on the CPU, `engine="sentence-transformers"`), with the torch
+forward pass in float32 (`engine="torch"`), and with today's (`engine="auto"`: the torch forward pass, in
+bfloat16 where the CPU multiplies it natively). Then it embeds every squad6 text both ways and prints how
+close today's vectors are to float32's (cosine, mean and least). Each build runs in a process
 of its own, as `tutor index --rebuild` would, so the time includes loading the model and the peak RSS is
 that build's own. Prints wall and CPU seconds, MB of course text per minute, the ratio, and peak RSS;
 figures on a shared machine vary from run to run, the ratio less than the seconds.
@@ -30,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SQUAD6 = ROOT.parent / "shared" / "bench" / "squad6"  # beside the repository, as in the project's checkout
-RECIPES = {"former": "sentence-transformers", "today": "auto"}
+RECIPES = {"former": "sentence-transformers", "float32": "torch", "today": "auto"}
 
 
 def course_megabytes(corpus: Path) -> float:
@@ -65,7 +67,7 @@ def bench_builds(courses: list[Path], repeat: int) -> None:
         mb = course_megabytes(corpus)
         runs: dict[str, list[dict]] = {name: [] for name in RECIPES}
         for _ in range(repeat):
-            for name, engine in RECIPES.items():  # alternating, so both see the same load on the machine
+            for name, engine in RECIPES.items():  # in turn, so all see the same load on the machine
                 runs[name].append(run_build(corpus, engine))
         best = {}
         for name, rows in runs.items():
@@ -74,8 +76,25 @@ def bench_builds(courses: list[Path], repeat: int) -> None:
             print(f"{corpus.name[:18]:<18} {mb:5.3f} MB  {name:<7} {wall:7.1f} {cpu:7.1f}  "
                   f"{mb / wall * 60:7.3f} {mb / cpu * 60:7.3f}     {max(r['peak_rss_mb'] for r in rows):7.0f}"
                   f"   ({rows[0]['passages']} passages, {rows[0]['units']} units)")
-        print(f"{'':<29}speed-up: {best['former'][0] / best['today'][0]:.1f}x wall, "
-              f"{best['former'][1] / best['today'][1]:.1f}x cpu")
+        for name in ("float32", "today"):
+            print(f"{'':<29}speed-up of {name} over former: {best['former'][0] / best[name][0]:.1f}x wall, "
+                  f"{best['former'][1] / best[name][1]:.1f}x cpu")
+
+
+def bench_agreement(corpus: Path) -> None:
+    """How close the vectors of today's build engine are to float32's, over every text a build embeds."""
+    import numpy as np
+
+    from tutor.embeddings import TorchMiniLM, load_embedder
+    from tutor.store import parse_corpus, texts_to_embed
+
+    texts = sorted(set(texts_to_embed(parse_corpus(corpus))))
+    today = load_embedder("cpu", "auto", building=True)
+    same = today.encode(texts, batch_size=64)
+    exact = TorchMiniLM().encode(texts, batch_size=64)
+    cosine = (same * exact).sum(1)
+    print(f"\ntoday's build engine ({type(today).__name__}, {getattr(today, 'dtype', 'float32')}) against float32, "
+          f"{len(texts):,} texts of {corpus.parent.name}: cosine mean {cosine.mean():.5f}, least {cosine.min():.5f}")
 
 
 def bench_ann(n: int, squad6: Path) -> None:
@@ -122,6 +141,7 @@ def main() -> None:
         build_once(*args.one)
         return
     bench_builds([ROOT / "corpus", args.squad6 / "corpus"], args.repeat)
+    bench_agreement(args.squad6 / "corpus")
     if args.ann:
         bench_ann(args.ann, args.squad6)
 

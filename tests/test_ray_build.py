@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tutor.cli import main
-from tutor.store import CHUNKS, DOCUMENTS, MANIFEST, UNITS, build_index, data_folder, load_index
+from tutor.store import CHUNKS, DOCUMENTS, MANIFEST, UNITS, _build_embedder, build_index, data_folder, load_index
 
 from .conftest import ARTICLE
 
@@ -59,6 +59,18 @@ def course(tmp_path_factory):
     return root
 
 
+def assert_same_vectors(a: np.ndarray, b: np.ndarray) -> None:
+    """The same vectors, to the precision of the build's engine: in bfloat16 (a CPU that has it natively) a
+    vector varies a little with the batch it was embedded in, which differs between the two builds."""
+    import torch
+
+    assert a.shape == b.shape
+    if _build_embedder("cpu").dtype == torch.bfloat16:
+        assert float((a * b).sum(1).min()) >= 0.9995
+    else:
+        assert np.allclose(a, b, atol=1e-5)
+
+
 @pytest.fixture(scope="module")
 def ray_session():
     """One small local Ray for the module (it takes seconds to start); `tutor index --ray` joins it."""
@@ -86,9 +98,9 @@ def test_a_ray_build_writes_the_local_build_s_index(tmp_path, course, ray_sessio
 
     built, local = load_index(ray_index), load_index(local_index)
     assert len(built.chunks) > 60 and len(built.units) > 300  # the article and the small files
-    assert np.allclose(built.chunk_index.reconstruct_n(0, built.chunk_index.ntotal),
-                       local.chunk_index.reconstruct_n(0, local.chunk_index.ntotal), atol=1e-5)
-    assert np.allclose(built.unit_vectors, local.unit_vectors, atol=1e-5)
+    assert_same_vectors(built.chunk_index.reconstruct_n(0, built.chunk_index.ntotal),
+                        local.chunk_index.reconstruct_n(0, local.chunk_index.ntotal))
+    assert_same_vectors(built.unit_vectors, local.unit_vectors)
     ray_manifest = json.loads((ray_index / MANIFEST).read_text())
     local_manifest = json.loads((local_index / MANIFEST).read_text())
     for key in ("corpus", "chunks", "units", "dim", "chunker_version", "embedding_text_version", "fresh"):

@@ -9,6 +9,10 @@ Three engines compute the same vectors (a test holds them to it):
   through it.
 - `NumpyMiniLM` runs it in NumPy and never imports torch: a one-shot `tutor ask` starts in about
   a second and pays some 30 ms for its one question.
+
+On a CPU that multiplies bfloat16 matrices natively (AMX or AVX-512 BF16), indexes are built by
+`TorchMiniLM(bfloat16=True)`: about three times as fast, with vectors within cosine 0.9998 of the
+float32 ones (bench/bench_build.py prints both). Questions are always embedded in float32.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -83,11 +88,22 @@ def resolve_device(device: str) -> str:
     return device
 
 
-ENGINES = ("auto", "sentence-transformers", "torch", "numpy")
+ENGINES = ("auto", "sentence-transformers", "torch", "torch-bfloat16", "numpy")
 
 
-def load_embedder(device: str = "auto", engine: str = "auto") -> Embedder:
-    """The embedder for `device`. engine 'auto': sentence-transformers on a GPU, torch on a CPU."""
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16). Elsewhere bfloat16
+    is emulated, and slower than float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return bool(re.search(r"^flags\s*:.*\b(?:amx_bf16|avx512_bf16)\b", f.read(), re.M))
+    except OSError:
+        return False
+
+
+def load_embedder(device: str = "auto", engine: str = "auto", *, building: bool = False) -> Embedder:
+    """The embedder for `device`. engine 'auto': sentence-transformers on a GPU, torch on a CPU; for
+    `building` an index on a CPU with native bfloat16, torch in bfloat16."""
     device = resolve_device(device)
     if engine not in ENGINES:
         raise TutorError(f"Unknown embedding engine {engine!r}; choose one of {', '.join(ENGINES)}.")
@@ -96,6 +112,8 @@ def load_embedder(device: str = "auto", engine: str = "auto") -> Embedder:
     if engine == "numpy":
         return NumpyMiniLM()
     try:
+        if engine == "torch-bfloat16" or (engine == "auto" and building and native_bfloat16()):
+            return TorchMiniLM(bfloat16=True)
         return TorchMiniLM()
     except ImportError:
         log.info("torch is not installed; embedding questions with NumPy")
@@ -328,14 +346,20 @@ class NumpyMiniLM(_MiniLM):
 
 
 class TorchMiniLM(_MiniLM):
-    def __init__(self, path: Path | None = None) -> None:
+    """The forward pass in torch. With `bfloat16`, the six layers compute in bfloat16 (the embeddings and the
+    pooling stay float32): on a CPU with AMX that is about three times as fast, and each vector stays within
+    cosine 0.9998 of float32's. It is how indexes are built there; questions are embedded in float32."""
+
+    def __init__(self, path: Path | None = None, *, bfloat16: bool = False) -> None:
         import torch
 
         super().__init__(path)
         self.torch = torch
+        self.dtype = torch.bfloat16 if bfloat16 else torch.float32
         self.word, self.pos, self.type0 = (torch.from_numpy(a) for a in (self.word, self.pos, self.type0))
         self.emb_ln = tuple(torch.from_numpy(a) for a in self.emb_ln)
-        self.layers = [tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in layer) for layer in self.layers]
+        self.layers = [tuple(torch.from_numpy(np.ascontiguousarray(a)).to(self.dtype) for a in layer)
+                       for layer in self.layers]
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         torch = self.torch
@@ -348,7 +372,7 @@ class TorchMiniLM(_MiniLM):
             # questions) comes back only for attention. Same vectors, less work.
             real = mask_t.reshape(-1).nonzero().squeeze(1)
             x = self.word[ids_t.reshape(-1)[real]] + self.pos[real % t] + self.type0
-            x = F.layer_norm(x, (self.dim,), *self.emb_ln, 1e-12)
+            x = F.layer_norm(x, (self.dim,), *self.emb_ln, 1e-12).to(self.dtype)
             keep = (mask_t > 0)[:, None, None, :]
             grid = x.new_zeros(b * t, 3 * self.dim)
             for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.layers:
@@ -361,6 +385,7 @@ class TorchMiniLM(_MiniLM):
                 x = F.layer_norm(torch.addmm(o_b, ctx, o_w) + x, (self.dim,), ln1_w, ln1_b, 1e-12)
                 inner = F.gelu(torch.addmm(i_b, x, i_w))
                 x = F.layer_norm(torch.addmm(f_b, inner, f_w) + x, (self.dim,), ln2_w, ln2_b, 1e-12)
+            x = x.float()
             pooled = x.new_zeros(b, self.dim).index_add_(0, real // t, x)
             pooled = pooled / mask_t.sum(1, keepdim=True).clamp(min=1e-9)
             return F.normalize(pooled, dim=1).numpy()

@@ -186,9 +186,9 @@ class _EmbedRows:
     def __init__(self, device: str) -> None:
         from tutor.embeddings import load_embedder
 
-        # The local build's engine ("auto": the direct torch pass on a CPU, sentence-transformers on a GPU),
-        # so that both builds compute the same vectors.
-        self.embedder = load_embedder(device, engine="auto")
+        # The local build's engine ("auto": the direct torch pass on a CPU, in bfloat16 where the CPU has it,
+        # sentence-transformers on a GPU), so that both builds compute the same vectors.
+        self.embedder = load_embedder(device, engine="auto", building=True)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [json.loads(t) for t in batch["texts"]]

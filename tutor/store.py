@@ -756,12 +756,13 @@ def _build_embedder(device: str, engine: str = "auto"):
     """The embedder that builds indexes, loaded once per process (a long-running chat may rebuild often).
 
     'auto': sentence-transformers on a GPU; on a CPU the direct torch forward pass (TorchMiniLM), which
-    gives the same vectors, starts in a fraction of the time and embeds faster (bench/bench_build.py)."""
+    gives the same vectors, starts in a fraction of the time and embeds faster (bench/bench_build.py), in
+    bfloat16 where the CPU has it natively."""
     key = (device, engine)
     if key not in _EMBEDDERS:
         from tutor.embeddings import load_embedder
 
-        _EMBEDDERS[key] = load_embedder(device, engine=engine)
+        _EMBEDDERS[key] = load_embedder(device, engine=engine, building=True)
     return _EMBEDDERS[key]
 
 
