@@ -345,6 +345,9 @@ class NumpyMiniLM(_MiniLM):
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+ROWS_ALIKE = 256  # in bfloat16, the dense layers' row count is a multiple of this (see TorchMiniLM._forward)
+
+
 class TorchMiniLM(_MiniLM):
     """The forward pass in torch. With `bfloat16`, the six layers compute in bfloat16 (the embeddings and the
     pooling stay float32): on a CPU with AMX that is about three times as fast, and each vector stays within
@@ -371,21 +374,30 @@ class TorchMiniLM(_MiniLM):
             # The dense layers run on the real tokens only, packed; padding (a third of a batch of
             # questions) comes back only for attention. Same vectors, less work.
             real = mask_t.reshape(-1).nonzero().squeeze(1)
+            n = real.numel()
             x = self.word[ids_t.reshape(-1)[real]] + self.pos[real % t] + self.type0
             x = F.layer_norm(x, (self.dim,), *self.emb_ln, 1e-12).to(self.dtype)
+            # oneDNN prepares a bfloat16 multiply for each shape it meets and keeps it: packed batches of every
+            # row count made it prepare one per batch (time) and keep hundreds (a gigabyte). Rows rounded up
+            # to a multiple of ROWS_ALIKE come in a few shapes; the extra rows are zeros, computed and dropped.
+            pad = 0 if self.dtype == torch.float32 else -n % ROWS_ALIKE
+            if pad:
+                x = torch.cat([x, x.new_zeros(pad, self.dim)])
             keep = (mask_t > 0)[:, None, None, :]
             grid = x.new_zeros(b * t, 3 * self.dim)
             for qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, i_w, i_b, f_w, f_b, ln2_w, ln2_b in self.layers:
-                grid[real] = torch.addmm(qkv_b, x, qkv_w)
+                grid[real] = torch.addmm(qkv_b, x, qkv_w)[:n]
                 q, k, v = grid.reshape(b, t, 3, h, d).permute(2, 0, 3, 1, 4)
                 # One fused kernel for scores, mask, softmax and weighted sum: separately they cost more
                 # than the dense layers (copies and element-wise passes over batch × heads × width²).
                 ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
                 ctx = ctx.transpose(1, 2).reshape(b * t, self.dim)[real]
+                if pad:
+                    ctx = torch.cat([ctx, ctx.new_zeros(pad, self.dim)])
                 x = F.layer_norm(torch.addmm(o_b, ctx, o_w) + x, (self.dim,), ln1_w, ln1_b, 1e-12)
                 inner = F.gelu(torch.addmm(i_b, x, i_w))
                 x = F.layer_norm(torch.addmm(f_b, inner, f_w) + x, (self.dim,), ln2_w, ln2_b, 1e-12)
-            x = x.float()
+            x = x[:n].float()
             pooled = x.new_zeros(b, self.dim).index_add_(0, real // t, x)
             pooled = pooled / mask_t.sum(1, keepdim=True).clamp(min=1e-9)
             return F.normalize(pooled, dim=1).numpy()
