@@ -310,6 +310,19 @@ def test_the_kind_of_answer_a_question_asks_for(question, kind):
         ("name", "It was proposed by Google researchers", "Who proposed the model?", True),
         ("name", "Frameworks (PyTorch, TensorFlow, Keras)", "Who created Keras?", False),
         ("name", "Frameworks (PyTorch, TensorFlow, Keras)", "Who makes deep learning frameworks?", True),
+        # "When" asks for a point in time, which is not always a four-digit year.
+        ("year", "The town was founded in 1987.", "When was the town founded?", True),
+        ("year", "The duchy began in 911 as a fiefdom.", "When was the duchy founded?", True),
+        ("year", "They came in the 10th and 11th centuries.", "When did they come?", True),
+        ("year", "He served as a general in the 1050s.", "When did he serve?", True),
+        ("year", "The road was built around 44 BC.", "When was the road built?", True),
+        ("year", "The vote was held on June 5.", "When was the vote held?", True),
+        ("year", "The lab holds 1200 images.", "When was the lab opened?", False),
+        ("year", "It may be 10 metres long.", "When was it measured?", False),
+        ("year", "The founders met at a small bakery.", "When was the bakery founded?", False),
+        ("year", "In the 1950s she drew the first maps.", "In what year did she publish her map?", False),
+        ("year", "She published the map in 1957.", "In what year did she publish her map?", True),
+        ("number", "The new engine used half as much coal.", "How much coal did the new engine use?", True),
     ],
 )
 def test_what_holds_the_kind_of_answer_asked_for(kind, text, question, found):
@@ -448,3 +461,18 @@ def test_a_passage_that_holds_the_kind_of_answer_asked_for_ranks_first(tmp_path)
     for question in ("How long does a proof of the dough take?", "How long does a cold proof of the dough take?"):
         hits = tutor.retriever.search([question], 2)[0]
         assert "two hours" in tutor.store.chunks[hits[0].position].text, question
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("The duchy began in 911 as a fiefdom. [1]", "911"),
+        ("They came in the 10th and 11th centuries. [1]", "10th and 11th centuries"),
+        ("It opened in 1987, after 1985's vote. [1]", "1987"),
+    ],
+)
+def test_the_time_that_answers_when_is_the_span_marked_without_its_preposition(text, span):
+    from tutor.answering.compose import highlights
+
+    assert highlights("When did it happen?", "factoid", text) == (span,)
+    assert span in text

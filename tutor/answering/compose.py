@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tutor.answering.question import YEAR_RE, answer_type, named_in, parse
+from tutor.answering.question import TIME_RE, answer_type, named_in, parse
 from tutor.answering.rank import Evidence, Quote, quote_text
 from tutor.chunking import LABEL_RE, ROW_SEP, Unit
 from tutor.models import PATH_SEP, Citation
@@ -545,8 +545,9 @@ def highlights(question: str, form: str, text: str) -> tuple[str, ...]:
     kind = answer_type(question)
     body = re.sub(r"\s*\[\d+\]", "", text)
     if kind == "year":
-        found = YEAR_RE.search(body)
-        return (found.group(0),) if found else ()
+        found = TIME_RE.search(body)
+        # "in 911": the year, without the word that marked it as one
+        return (re.sub(r"^\w+\.?\s+(?:the\s+)?(?=\d)", "", found.group(0)),) if found else ()
     if kind in ("number", "duration"):
         found = NUMBER_SPAN_RE.search(body)
         return (found.group(0).strip(),) if found else ()

@@ -282,10 +282,29 @@ QUANTITY_RE = re.compile(
 )
 FORMULA_RE = re.compile(r"\b(?:formula|equation)s?$", re.I)
 
-YEAR_RE = re.compile(r"\b(1[5-9]|20)\d\d\b")
+# A year: 1500-2099 alone (a bare 1200 is as likely a count), any year after "in", "by", "since" … ("in 911"),
+# or of an era ("44 BC"). "What year" asks for one.
+YEAR_RE = re.compile(
+    r"\b(?:1[5-9]|20)\d\d\b|"
+    r"\b(?i:in|by|from|until|till|since|after|before|around|circa|c\.)\s+(?:the\s+)?(?i:year\s+)?\d{3,4}\b|"
+    r"\b\d{1,4}\s*(?:BC|BCE|AD|CE)\b|\bAD\s*\d{1,4}\b"
+)
+# A point in time, which is what "when" asks for: a year, a decade ("the 1050s", "the '60s"), a century or
+# millennium ("the 10th and 11th centuries"), a day ("June 5", "5 June").
+_ORDINALS = (
+    r"\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first"
+)
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+TIME_RE = re.compile(
+    YEAR_RE.pattern + r"|\b\d{2,3}0s\b|['’]\d0s\b|"
+    rf"\b(?i:(?:(?:{_ORDINALS})\s*(?:and|or|to|-|–)\s*)?(?:{_ORDINALS})[\s-]+(?:century|centuries|millennium|millennia))\b|"
+    rf"\b(?:{_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:{_MONTHS})\b"
+)
+ASKS_YEAR_RE = re.compile(r"\b(?:what|which)\s+year\b", re.I)
 # A number, not the 10 of "CIFAR-10"; in words too ("millions of users").
 _NUMBER_WORDS = (
-    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|one|two|three|four|five|six|"
+    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice|one|two|three|four|five|six|"
     r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 )
 NUMBER_RE = re.compile(rf"(?<![\w-])\d|\b(?:{_NUMBER_WORDS})\b", re.I)
@@ -298,7 +317,7 @@ PEOPLE_RE = re.compile(
     r"teams|inventors|founders|authors)\b",
     re.I,
 )
-PATTERNS = {"year": YEAR_RE, "number": NUMBER_RE, "duration": DURATION_RE, "formula": re.compile("=")}
+PATTERNS = {"year": TIME_RE, "number": NUMBER_RE, "duration": DURATION_RE, "formula": re.compile("=")}
 # Without one of these, a quote does not answer the question; a duration can be an event ("until
 # deployment"), so it only counts in a passage's favour.
 REQUIRED_TYPES = frozenset({"year", "number", "formula", "name"})
@@ -397,4 +416,6 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
     if kind == "number" and (things := measured(question)) and not things & set(terms(text)):
         if _measures_other(text, things):
             return False
+    if kind == "year" and ASKS_YEAR_RE.search(question):
+        return bool(YEAR_RE.search(text))  # "in the 1950s" does not say what year
     return bool(PATTERNS[kind].search(text))
