@@ -83,7 +83,6 @@ def bench_builds(courses: list[Path], repeat: int) -> None:
 
 def bench_agreement(corpus: Path) -> None:
     """How close the vectors of today's build engine are to float32's, over every text a build embeds."""
-    import numpy as np
 
     from tutor.embeddings import TorchMiniLM, load_embedder
     from tutor.store import parse_corpus, texts_to_embed

@@ -11,7 +11,7 @@ Three engines compute the same vectors (a test holds them to it):
   a second and pays some 30 ms for its one question.
 
 On a CPU that multiplies bfloat16 matrices natively (AMX or AVX-512 BF16), indexes are built by
-`TorchMiniLM(bfloat16=True)`: about three times as fast, with vectors within cosine 0.9998 of the
+`TorchMiniLM(bfloat16=True)`: two to three times as fast, with vectors within cosine 0.9998 of the
 float32 ones (bench/bench_build.py prints both). Questions are always embedded in float32.
 """
 
@@ -350,7 +350,7 @@ ROWS_ALIKE = 256  # in bfloat16, the dense layers' row count is a multiple of th
 
 class TorchMiniLM(_MiniLM):
     """The forward pass in torch. With `bfloat16`, the six layers compute in bfloat16 (the embeddings and the
-    pooling stay float32): on a CPU with AMX that is about three times as fast, and each vector stays within
+    pooling stay float32): on a CPU with AMX that is two to three times as fast, and each vector stays within
     cosine 0.9998 of float32's. It is how indexes are built there; questions are embedded in float32."""
 
     def __init__(self, path: Path | None = None, *, bfloat16: bool = False) -> None:
@@ -359,6 +359,7 @@ class TorchMiniLM(_MiniLM):
         super().__init__(path)
         self.torch = torch
         self.dtype = torch.bfloat16 if bfloat16 else torch.float32
+        self.precision = "bfloat16" if bfloat16 else "float32"
         self.word, self.pos, self.type0 = (torch.from_numpy(a) for a in (self.word, self.pos, self.type0))
         self.emb_ln = tuple(torch.from_numpy(a) for a in self.emb_ln)
         self.layers = [tuple(torch.from_numpy(np.ascontiguousarray(a)).to(self.dtype) for a in layer)

@@ -770,7 +770,7 @@ def _embedding_step(device: str, engine: str, progress: bool) -> Embed:
     def embed(texts: list[str]) -> np.ndarray:
         embedder = _build_embedder(device, engine)
         if progress:
-            how = " in bfloat16" if "bfloat16" in str(getattr(embedder, "dtype", "")) else ""
+            how = " in bfloat16" if getattr(embedder, "precision", "float32") == "bfloat16" else ""
             print(f"Embedding {len(texts)} new passages and sentences with {embedder.name} on {device}{how}…")
         return embedder.encode(texts, batch_size=64, progress=progress)
 
