@@ -359,11 +359,15 @@ class TorchMiniLM(_MiniLM):
         super().__init__(path)
         self.torch = torch
         self.dtype = torch.bfloat16 if bfloat16 else torch.float32
-        self.precision = "bfloat16" if bfloat16 else "float32"
         self.word, self.pos, self.type0 = (torch.from_numpy(a) for a in (self.word, self.pos, self.type0))
         self.emb_ln = tuple(torch.from_numpy(a) for a in self.emb_ln)
         self.layers = [tuple(torch.from_numpy(np.ascontiguousarray(a)).to(self.dtype) for a in layer)
                        for layer in self.layers]
+
+    @property
+    def precision(self) -> str:
+        """"bfloat16" or "float32", for messages."""
+        return "bfloat16" if self.dtype == self.torch.bfloat16 else "float32"
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         torch = self.torch
