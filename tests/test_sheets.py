@@ -85,6 +85,19 @@ def test_a_markdown_key_reads_the_same_and_escapes_what_would_render_as_markup()
     assert "<!--" not in sheet and "<script>" not in sheet and "<b>" not in sheet
 
 
+def test_a_key_says_how_a_question_with_a_slip_was_read_and_escapes_it():
+    read = Answer("What is <i>modle</i> drift?", "Model Drift: data changes [1]", False, "extractive",
+                  (citation(1, "Model Drift: data changes.", "Model Drift: data changes"),), id="1",
+                  interpreted_as="What is <i>model</i> drift?")
+    entries = [(Row("1", read.question), read), (Row("2", STEPS.question), STEPS)]
+    page = render(SHEET, entries, "html")
+    assert '<p class="none">Answered as: What is &lt;i&gt;model&lt;/i&gt; drift?</p>' in page
+    assert page.count("Answered as") == 1  # a question answered as written says nothing
+    sheet = render(SHEET, entries, "md")
+    assert "*Answered as: What is &lt;i&gt;model&lt;/i&gt; drift?*\n\nModel Drift: data changes [1]" in sheet
+    assert sheet.count("Answered as") == 1
+
+
 def test_a_student_sheet_has_the_questions_and_room_to_write_but_no_answers():
     student = Sheet(exam_title="Midterm", course_title="Deep Learning", kind="student", date="1 June 2026")
     entries = [(row, None) for row, _ in ENTRIES]

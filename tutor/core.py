@@ -22,6 +22,7 @@ from tutor.answering.followup import contextualize
 from tutor.answering.forms import is_smalltalk
 from tutor.answering.question import parse as parse_question
 from tutor.answering.rank import Draft, Evidence, supported_quotes
+from tutor.answering.wording import CourseWords
 from tutor.embeddings import load_embedder, resolve_device
 from tutor.errors import TutorError
 from tutor.ingest import course_title
@@ -98,6 +99,8 @@ class Tutor:
             if reader is not None and hasattr(reader, "outline"):
                 reader.outline = self.outline
                 reader.section_passages = self.section_passages
+        # Words the course never uses are read as the course writes them ("WWII", "convolutoinal").
+        self.words = CourseWords(lambda: (f"{c.section} {c.text}" for c in store.chunks), retriever.bm25.uses)
         # Units are stored in passage order: where each passage's units start and end.
         positions = np.arange(len(store.chunks) + 1)
         self._unit_bounds = np.searchsorted(store.unit_chunk, positions)
@@ -160,7 +163,7 @@ class Tutor:
         text = clean_question(question)
         if is_smalltalk(text):
             return self._smalltalk(text)
-        return self._answer_batch([text], [contextualize(text, history, self.retriever.embed)], top_k)[0]
+        return self._answer_batch([text], [self._understood(text, history)], top_k)[0]
 
     def ask_many(
         self, questions: Sequence[str], *, top_k: int | None = None, ids: Sequence[str | None] | None = None
@@ -183,7 +186,7 @@ class Tutor:
                 results[i] = _with_id(self._smalltalk(text), ids[i])
             else:
                 valid.append((i, text))
-        answers = self._answer_batch([q for _, q in valid], [q for _, q in valid], top_k)
+        answers = self._answer_batch([q for _, q in valid], [self._understood(q) for _, q in valid], top_k)
         for (i, _), answer in zip(valid, answers):
             results[i] = answer if ids[i] is None else _with_id(answer, ids[i])
         return [r for r in results if r is not None]
@@ -198,7 +201,7 @@ class Tutor:
         if is_smalltalk(text):
             yield self._smalltalk(text)
             return
-        query = contextualize(text, history, self.retriever.embed)
+        query = self._understood(text, history)
         vectors, evidence = self._retrieve([query], top_k)
         streamer = getattr(self.answerer, "stream", None)
         draft = None
@@ -231,12 +234,18 @@ class Tutor:
     def covers(self, questions: Sequence[str]) -> list[bool]:
         """Whether the material supports an answer to each (valid) question: the abstention rule alone,
         without composing or generating an answer."""
-        queries = [clean_question(q) for q in questions]
+        queries = [self._understood(clean_question(q)) for q in questions]
         if not queries:
             return []
         vectors, evidence = self._retrieve(queries, None)
         weights = getattr(self.answerer, "weights", None)
         return [bool(supported_quotes(q, v, ev, weights)) for q, v, ev in zip(queries, vectors, evidence)]
+
+    def _understood(self, text: str, history: Sequence | None = None) -> str:
+        """The question as it will be answered: in the course's own words (see `wording`), and rewritten
+        to stand alone when it follows up on the conversation (see `followup`)."""
+        text = self.words.rewrite(text)[0]
+        return contextualize(text, history, self.retriever.embed) if history else text
 
     def _retrieve(self, queries: list[str], top_k: int | None) -> tuple[np.ndarray, list[list[Evidence]]]:
         """The passages for each query, and the vector its quotable units are ranked against.

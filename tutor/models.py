@@ -75,7 +75,7 @@ class Answer:
     error: str | None = None
     # Added fields (the schema only grows):
     form: str | None = None  # one of FORMS
-    interpreted_as: str | None = None  # the question as answered, when a follow-up was rewritten
+    interpreted_as: str | None = None  # the question as answered, when a follow-up or a word was rewritten
     also_retrieved: tuple[Citation, ...] = ()  # passages retrieved but not quoted: never citations, no quote
     highlights: tuple[str, ...] = ()  # substrings of `text` that answer (a year, number, name, term): shown bold
 

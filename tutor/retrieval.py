@@ -60,14 +60,18 @@ class BM25:
     def knows(self, term: str) -> bool:
         """Whether the corpus uses the (stemmed) term, or one spelled nearly like it: accents aside
         ("Schrodinger"), digit groups aside ("10000"), or one slip of the keyboard ("Counil")."""
-        if term in self.idf:
+        if self.uses(term):
             return True
         folded = _fold(term)
+        return len(folded) >= 4 and bool(difflib.get_close_matches(folded, self._folded, n=1, cutoff=NEAR_SPELLING))
+
+    def uses(self, term: str) -> bool:
+        """Whether the corpus uses the (stemmed) term as written, accents and digit groups aside."""
+        if term in self.idf:
+            return True
         if self._folded is None:
             self._folded = {_fold(t) for t in self.idf}
-        if folded in self._folded:
-            return True
-        return len(folded) >= 4 and bool(difflib.get_close_matches(folded, self._folded, n=1, cutoff=NEAR_SPELLING))
+        return _fold(term) in self._folded
 
     def weight(self, term: str) -> float:
         """How telling a (stemmed) term is: its IDF, or the highest IDF for a term the corpus never uses."""

@@ -195,9 +195,10 @@ def _md_answer(row: Row, answer: Answer | None) -> list[str]:
     if answer is None or answer.error:
         reason = (answer.error if answer else None) or row.error or "no answer."
         return [f"*Not answered: {_md_inline(reason)}*", ""]
+    read_as = [f"*Answered as: {_md_inline(answer.interpreted_as)}*", ""] if answer.interpreted_as else []
     if answer.abstained:
-        return [f"*{NOT_COVERED}*", ""]
-    out = []
+        return [*read_as, f"*{NOT_COVERED}*", ""]
+    out = read_as
     for kind, items in blocks(answer.text):
         if kind == "p":
             line = _md_rich(items[0], answer.highlights)
@@ -290,9 +291,11 @@ def _html_answer(row: Row, answer: Answer | None) -> str:
     if answer is None or answer.error:
         reason = (answer.error if answer else None) or row.error or "no answer."
         return f'<div class="answer"><p class="none">Not answered: {_esc(reason)}</p></div>'
+    read_as = (f'<p class="none">Answered as: {_esc(one_line(answer.interpreted_as))}</p>'
+               if answer.interpreted_as else "")
     if answer.abstained:
-        return f'<div class="answer"><p class="none">{NOT_COVERED}</p></div>'
-    parts = ['<div class="answer">']
+        return f'<div class="answer">{read_as}<p class="none">{NOT_COVERED}</p></div>'
+    parts = ['<div class="answer">', read_as]
     for kind, items in blocks(answer.text):
         if kind == "p":
             parts.append(f"<p>{_html_rich(items[0], answer.highlights)}</p>")
