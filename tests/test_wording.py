@@ -52,7 +52,7 @@ def test_a_question_in_the_course_words_is_left_alone_without_reading_the_course
     reader = words()
     question = "What does a seismometer record after World War II?"
     assert reader.rewrite(question) == (question, ())
-    assert "_built" not in reader.__dict__  # every word known: the course's word list is never made
+    assert reader._data is None  # every word known: the course's word list is never made
 
 
 def test_a_real_word_is_never_corrected_into_a_course_word():
@@ -63,6 +63,12 @@ def test_a_real_word_is_never_corrected_into_a_course_word():
 
 def test_a_slip_equally_near_two_course_words_is_left_unread():
     assert words().rewrite("What is a cartol?") == ("What is a cartol?", ())
+
+
+def test_a_decimal_is_one_number():
+    # "3" alone would read as the course's "three"; in "11.3" it is part of a number.
+    assert words().rewrite("Is the Mariana Trench 11.3 kilometres deep?")[1] == ()
+    assert words().rewrite("Is the Mariana Trench 3 kilometres deep?")[0] == "Is the Mariana Trench three kilometres deep?"
 
 
 def test_short_words_and_unknown_acronyms_are_not_guessed():

@@ -577,6 +577,7 @@ def _warm_up(tutor, upgrade_encoder: bool) -> None:
         except Exception:  # the NumPy encoder keeps answering; nothing a student should see
             log.exception("could not load the torch encoder; questions stay on the NumPy one")
     tutor.covers(["What is this course about?"])
+    tutor.words.warm()
 
 
 def serve(args) -> int:

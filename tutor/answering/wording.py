@@ -29,9 +29,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from tutor.terms import STOPWORDS, fold, terms
 
-WORD_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*%?")
+# A decimal ("0.5%", "1,000") is one word: its "0" is no number to spell out.
+WORD_RE = re.compile(r"\d+(?:[.,]\d+)+%?|[^\W_]+(?:[-'][^\W_]+)*%?")
 COURSE_WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ACRONYM_RE = re.compile(r"^[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*s?$")
 # A run of capitalised words (with "of", "and"… between them, and Roman numerals) whose initials may be
@@ -121,6 +124,25 @@ def english_words() -> frozenset[str]:
 INFLECTIONS = ("s", "es", "ed", "d", "ing", "ly")
 
 
+def _add_runs(text: str, found: dict[str, str]) -> None:
+    """Add the initials of each run of capitalised words in `text`, with the run ("wwii": "World War II")."""
+    for match in CAPITALISED_RUN_RE.finditer(text):
+        words = match.group(0).split()
+        # Every stretch of the run that starts and ends on a capitalised word: "After World War II"
+        # opens a sentence, and "World War II" is the name in it.
+        for i, first in enumerate(words):
+            for j in range(i + 1, len(words)):
+                if first.lower() in MINOR or words[j].lower() in MINOR:
+                    continue
+                stretch = words[i : j + 1]
+                initials = "".join(
+                    w.lower() if w.isupper() and w.lower() in ROMAN else w[0].lower()
+                    for w in stretch
+                    if w.lower() not in MINOR
+                )
+                found.setdefault(initials, " ".join(stretch))
+
+
 class CourseWords:
     """What the course writes, for reading questions in its words.
 
@@ -138,20 +160,39 @@ class CourseWords:
         self._knows = knows
         self._vocabulary = vocabulary
         self._lock = threading.Lock()
+        self._data: tuple[Counter, np.ndarray, dict[str, str], bool] | None = None
 
     # ------------------------------------------------------------------ what the course holds, built once
 
-    @cached_property
-    def _built(self) -> tuple[Counter, str, str]:
-        with self._lock:
-            counts: Counter = Counter()
-            plain, folded = [], []
-            for text in self._texts():
-                lowered = fold(text)
-                counts.update(COURSE_WORD_RE.findall(lowered))
-                plain.append(text)
-                folded.append(" ".join(COURSE_WORD_RE.findall(lowered)))
-            return counts, "\n".join(plain), " \n ".join(folded)
+    def warm(self) -> None:
+        """Build the course's and the English word lists now (the chat does, in the background, once it
+        serves) rather than on the first question that needs them: a few seconds on a 9 MB course."""
+        self._built  # noqa: B018
+        self._known_words  # noqa: B018
+
+    @property
+    def _built(self) -> tuple[Counter, np.ndarray, dict[str, str], bool]:
+        if self._data is None:
+            with self._lock:  # one thread builds; a question arriving meanwhile waits for it
+                if self._data is None:
+                    self._data = self._build()
+        return self._data
+
+    def _build(self) -> tuple[Counter, np.ndarray, dict[str, str], bool]:
+        """The course's words with their counts, its pairs of neighbouring words (as sorted 64-bit hashes:
+        a few MB for the whole Python documentation, where its text would be 20), its runs of capitalised
+        words by their initials, and whether it writes "%"."""
+        counts: Counter = Counter()
+        pairs: set[int] = set()
+        runs: dict[str, str] = {}
+        percent = False
+        for text in self._texts():
+            percent = percent or "%" in text
+            words = COURSE_WORD_RE.findall(fold(text))
+            counts.update(words)
+            pairs.update(hash(f"{a} {b}") for a, b in zip(words, words[1:]))
+            _add_runs(text, runs)
+        return counts, np.array(sorted(pairs), dtype=np.int64), runs, percent
 
     @property
     def counts(self) -> Counter:
@@ -165,29 +206,21 @@ class CourseWords:
     def _known_words(self) -> frozenset[str]:
         return self._vocabulary()
 
-    @cached_property
+    @property
     def _runs(self) -> dict[str, str]:
-        """Initials of each run of capitalised words in the course, and the run ("wwii": "World War II")."""
-        found: dict[str, str] = {}
-        for match in CAPITALISED_RUN_RE.finditer(self._built[1]):
-            words = match.group(0).split()
-            # Every stretch of the run that starts and ends on a capitalised word: "After World War II"
-            # opens a sentence, and "World War II" is the name in it.
-            for i, first in enumerate(words):
-                for j in range(i + 1, len(words)):
-                    if first.lower() in MINOR or words[j].lower() in MINOR:
-                        continue
-                    stretch = words[i : j + 1]
-                    initials = "".join(
-                        w.lower() if w.isupper() and w.lower() in ROMAN else w[0].lower()
-                        for w in stretch
-                        if w.lower() not in MINOR
-                    )
-                    found.setdefault(initials, " ".join(stretch))
-        return found
+        return self._built[2]
 
     def _phrase_in_course(self, words: str) -> bool:
-        return f" {words} " in f" {self._built[2]} "
+        """Whether the course writes `words` (lower case) one after another: each neighbouring pair of
+        them is a pair of the course's."""
+        pairs = self._built[1]
+        split = words.split()
+        for a, b in zip(split, split[1:]):
+            key = hash(f"{a} {b}")
+            at = int(np.searchsorted(pairs, key))
+            if at == len(pairs) or pairs[at] != key:
+                return False
+        return len(split) > 1 or bool(self.counts.get(words))
 
     def _term_known(self, word: str) -> bool:
         found = terms(word)
@@ -283,7 +316,7 @@ class CourseWords:
                 if self._phrase_in_course(full):
                     return f"{prefix}{full}"
         short = FULL_UNITS.get(unit)
-        if short == "%" and "%" in self._built[1]:
+        if short == "%" and self._built[3]:
             return f"{number}%" if number else "%"
         if short and len(short) > 1 and self.counts.get(short):
             return f"{prefix}{short}"
@@ -312,6 +345,8 @@ class CourseWords:
             return None
         for cut in range(3, len(lowered) - 2):
             left, right = lowered[:cut], lowered[cut:]
+            if not (self._term_known(left) and self._term_known(right)):
+                continue  # both halves must be words of the course
             if self._joined_known(f"{left}-{right}"):
                 return f"{word[:cut]}-{word[cut:]}"
             if self._phrase_in_course(f"{left} {right}"):
@@ -322,6 +357,8 @@ class CourseWords:
         lowered = fold(word)
         if len(lowered) < MIN_TYPO_LENGTH or not lowered.isalpha() or self._real(lowered):
             return None
+        if any(ch.isupper() for ch in word[1:]):
+            return None  # "DataFrame", "ResNet": a name as its maker wrote it, not a slip
         from rapidfuzz import process
         from rapidfuzz.distance import DamerauLevenshtein
 
