@@ -168,6 +168,13 @@ def test_a_student_asks_follows_up_and_follows_a_citation(page, tutor):
     page.screenshot(path=str(SCREENSHOTS / "chat-desktop.png"))
 
 
+def test_a_question_with_a_slip_says_how_it_was_read(page):
+    ask(page, "What is modle drift?")
+    shown = answer(page, 0)
+    text = shown.inner_text()
+    assert "Answered as: What is model drift?" in text and "Performance degrades" in text
+
+
 def test_the_panel_holds_exactly_the_cited_passages(page, tutor):
     question = "How do academia and industry differ in risk tolerance?"
     ask(page, question)
