@@ -92,6 +92,12 @@ def assert_cites_exactly_what_it_quotes(answer):
         ("When was the community garden founded?", "factoid"),
         ("How many tools are listed?", "factoid"),
         ("Which tools does a gardener need?", "list"),
+        # a plural with words before it, when a plural verb shows where the noun ends
+        ("Which hand tools do gardeners need?", "list"),
+        ("Which spring vegetables are easy to grow?", "list"),
+        ("Which garden tool does a beginner buy first?", "factoid"),
+        ("Which shop sells seeds?", "factoid"),
+        ("What analysis is done on soil?", "factoid"),
         ("What are the seeds worth sowing?", "list"),
         ("Name the tools a gardener needs.", "list"),
         ("How does clay soil differ from sandy soil?", "comparison"),

@@ -82,12 +82,20 @@ PARTS_RE = re.compile(
     re.I,
 )
 _AUX_S = r"(?:is|was|does|has|this|thus|its|as|us)\b"
-# "Which conferences ...", "What tools ...": a plural noun right after the wh-word asks for several.
 ASKING_RE = re.compile(
     r"\b(?:what|why|how|who|whom|which|when|where)\b|^\s*(?:is|are|do|does|did|can|define|explain)\b", re.I
 )
-PLURAL_ASKED_RE = re.compile(rf"^\s*(?:what|which)\s+(?!{_AUX_S})([a-z-]{{2,}}[^s\W]s)\b", re.I)
-
+# "Which conferences ...", "What tools ...": a plural noun right after the wh-word asks for several.
+# Up to two words may describe it first ("Which top conferences do ...", "Which evaluation metrics are ..."),
+# when a plural verb follows to show the noun ended there ("Which conference does ..." is one). A word in
+# -is or -us ("analysis", "focus") is no plural.
+_MODIFIER = rf"(?!{_AUX_S}|(?:are|were|do|did|the|a|an)\b)[a-z-]+\s+"
+_PLURAL_VERB = r"(?:are|were|do|did|have|can|could|should|would|will|might|must)\b"
+PLURAL_ASKED_RE = re.compile(
+    rf"^\s*(?:what|which)\s+(?!{_AUX_S})(?:[a-z-]{{2,}}[^siu\W]s\b|(?:{_MODIFIER}){{1,2}}"
+    rf"[a-z-]{{2,}}[^siu\W]s\s*(?={_PLURAL_VERB}))",
+    re.I,
+)
 
 # "What are the challenges ...?", "What are some ...": several things, not one thing defined.
 SEVERAL_RE = re.compile(r"^\s*what\s+(?:are|were)\s+(?:the|some|its|their|all|two|three|four|five|several)\b", re.I)
