@@ -61,13 +61,15 @@ LIST_RE = re.compile(
     re.I,
 )
 EXPLANATION_RE = re.compile(
-    r"^\s*(?:why|explain|describe)\b|\bhow\s+(?:does|do|did|can|could|is|are|was|were)\b|\bwhat\s+causes?\b|"
+    r"^\s*(?:why|explain|describe)\b|\bhow\s+(?:does|do|did|can|could|is|are|was|were)\b|"
+    r"\bwhat\s+(?:causes?|makes|leads\s+to|drives|explains)\b|"
     r"\bwhat\s+happens\b|\bwhat\s+(?:is|are)\s+the\s+(?:reason|cause|effect|impact|purpose|role)s?\b|\bwhy\b",
     re.I,
 )
 DEFINITION_RE = re.compile(
     r"^\s*(?:define|definition\s+of)\b|^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?:meant\s+by\s+)?[^?,]{1,60}\??\s*$|"
-    r"^\s*what\s+does\s+[^?]{1,60}\s+mean\b|^\s*what\s+is\s+meant\s+by\b|^\s*meaning\s+of\b",
+    r"^\s*what\s+(?:does|do)\s+[^?]{1,60}\s+(?:mean|stand\s+for|refer\s+to)\b|^\s*what\s+is\s+meant\s+by\b|"
+    r"^\s*meaning\s+of\b",
     re.I,
 )
 FACTOID_RE = re.compile(
@@ -81,7 +83,10 @@ PARTS_RE = re.compile(
     r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|makes?|happens?|causes?)\b)",
     re.I,
 )
-_AUX_S = r"(?:is|was|does|has|this|thus|its|as|us)\b"
+# Words in -s after "what" that are no plural noun: auxiliaries, and verbs that ask for a cause or an effect
+# ("What makes X a risk?", "What causes Y?").
+_AUX_S = (r"(?:is|was|does|has|this|thus|its|as|us|makes|causes|happens|leads|drives|determines|means|"
+          r"explains|affects|limits|allows|keeps|gives|takes|helps|matters|needs|goes|comes|says|shows)\b")
 ASKING_RE = re.compile(
     r"\b(?:what|why|how|who|whom|which|when|where)\b|^\s*(?:is|are|do|does|did|can|define|explain)\b", re.I
 )
@@ -141,7 +146,10 @@ def _form_of_one(question: str) -> str:
     asked = parts.asked
     if OVERVIEW_RE.search(text):
         return "overview"
-    if parts.order or parts.last or parts.position or (parts.between and not COMPARISON_RE.search(text)):
+    # "Between X and Y" places a step only in a question for one: "Why is the relationship between academia
+    # and industry called symbiotic?" asks for a reason.
+    between = parts.between and not COMPARISON_RE.search(text) and not re.match(r"^\s*(?:why|how)\b", asked, re.I)
+    if parts.order or parts.last or parts.position or between:
         return "procedure"  # "what comes right after X?": a position in a list of steps
     if re.match(r"^\s*why\b", asked, re.I):
         return "explanation"  # before the factoid cues: "Why does X focus on how fast …?"
