@@ -63,6 +63,14 @@ blocks light so that weeds cannot sprout. Mulch also protects roots from frost i
 ## Fertiliser
 
 Most gardeners feed their beds with an NPK fertiliser in spring.
+
+## Suppliers
+
+Three local companies sell seedlings in spring:
+
+- Greenleaf Nursery
+- Oakridge Gardens
+- Hollow Pines
 """
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -134,6 +142,15 @@ def test_a_list_answer_gives_every_item_in_order_one_line_each(garden):
     ]
     assert_cites_exactly_what_it_quotes(answer)
     assert len(answer.citations) == 1 and answer.citations[0].quote.startswith("Every gardener needs")
+
+
+def test_a_question_for_names_is_answered_by_a_lead_in_whose_items_are_the_names(garden):
+    # "Which companies" asks for names: the lead-in holds none, the items it brings along do.
+    answer = garden.ask("Which companies sell seedlings?")
+    assert not answer.abstained
+    assert [line.split(" [")[0] for line in answer.text.split("\n")[1:]] == [
+        "- Greenleaf Nursery", "- Oakridge Gardens", "- Hollow Pines"]
+    assert_cites_exactly_what_it_quotes(answer)
 
 
 def test_a_long_list_is_capped_with_how_many_more(garden):

@@ -342,6 +342,21 @@ def quote_text(quote: Quote) -> str:
     return quote.evidence.units[quote.unit].text
 
 
+def shown_text(quote: Quote) -> str:
+    """What a quote shows when it answers: its unit, and for a lead-in ("Major companies have research
+    divisions:") the items it introduces, as the answer brings them along."""
+    units, i = quote.evidence.units, quote.unit
+    text = units[i].text
+    if not text.rstrip().endswith(":"):
+        return text
+    items = []
+    for unit in units[i + 1 :]:
+        if not unit.item:
+            break
+        items.append(unit.text)
+    return f"{text} {'; '.join(items)}" if items else text
+
+
 def answer_type_found(question: str, quote: str) -> bool:
     """A question for a name, a year, a number or a formula needs one in its quote; others pass."""
     kind = answer_type(question)
@@ -354,7 +369,7 @@ def support(question: str, best: Quote | None, weights: TermWeights | None = Non
     abstains; so it does when the question asks for a name, year or number that the quote lacks."""
     if best is None:
         return 0.0
-    if not answer_type_found(question, quote_text(best)):
+    if not answer_type_found(question, shown_text(best)):
         return 0.0
     text = f"{best.evidence.chunk.section} {best.evidence.chunk.text}"
     # Holding the kind of answer asked for helps choose among quotes, but is checked on its own above:
@@ -374,7 +389,7 @@ def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
     if not quotes or kind not in REQUIRED_TYPES:
         return quotes
     near = (i for i, q in enumerate(quotes) if q.score >= SECOND_QUOTE_RATIO * quotes[0].score)
-    typed = next((i for i in near if answer_type_found(question, quote_text(quotes[i]))), None)
+    typed = next((i for i in near if answer_type_found(question, shown_text(quotes[i]))), None)
     names = named_in(question) if kind == "year" else frozenset()
     if typed is None and names:
         typed = next(
@@ -382,7 +397,7 @@ def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
                 i
                 for i, q in enumerate(quotes)
                 if names <= term_set(f"{q.evidence.chunk.section} {quote_text(q)}")
-                and answer_type_found(question, quote_text(q))
+                and answer_type_found(question, shown_text(q))
             ),
             None,
         )
