@@ -85,7 +85,8 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     with open(out_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == [
-        "id", "question", "answer", "abstained", "sources", "error", "topic", "input_answer", "input_highlights"
+        "id", "question", "answer", "abstained", "sources", "error", "interpreted_as", "topic", "input_answer",
+        "input_highlights"
     ]
     assert [r["id"] for r in rows] == ["drift", "2"]
     assert DRIFT in rows[0]["answer"] and rows[0]["abstained"] == "false" and rows[0]["error"] == ""
@@ -95,6 +96,20 @@ def test_csv_keeps_ids_and_carries_other_columns_through(tutor, tmp_path):
     )
     assert all(f"[{n}]" in rows[0]["answer"] for n in range(1, len(sources) + 1))  # the quoted passages only
     assert "knowledge creation" in rows[1]["answer"] and rows[1]["topic"] == "academia"
+    assert rows[0]["interpreted_as"] == "" and first["interpreted_as"] is None  # asked as the course writes it
+
+
+def test_a_question_with_a_slip_says_how_it_was_read_in_every_output(tutor, tmp_path):
+    source = tmp_path / "exam.txt"
+    source.write_text("What is modle drift?\n", encoding="utf-8")
+    for out in (tmp_path / "answers.csv", tmp_path / "answers.jsonl"):
+        assert batch(tutor, source, out) == 0
+    with open(tmp_path / "answers.csv", newline="", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    (entry,) = read_jsonl(tmp_path / "answers.jsonl")
+    assert row["question"] == entry["question"] == "What is modle drift?"
+    assert row["interpreted_as"] == entry["interpreted_as"] == "What is model drift?"
+    assert DRIFT in row["answer"]
 
 
 def test_numbered_markdown_exam_becomes_a_printable_answer_sheet(tutor, tmp_path):

@@ -37,7 +37,8 @@ SHEET_SUFFIXES = (".md", ".html", ".htm")
 # Answer fields and CSV columns: an input column of the same name is carried through as `input_<name>`.
 # Every key of `Answer.to_dict()` is reserved, the fields added later (form, highlights, ...) too.
 ANSWER_KEYS = tuple("answer" if f.name == "text" else f.name for f in dataclasses.fields(Answer))
-CSV_COLUMNS = ("id", "question", "answer", "abstained", "sources", "error")
+# `interpreted_as`: the question as answered, when a word of it was read in the course's spelling.
+CSV_COLUMNS = ("id", "question", "answer", "abstained", "sources", "error", "interpreted_as")
 RESERVED = frozenset(ANSWER_KEYS + CSV_COLUMNS)
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -104,8 +105,8 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    """id, question, answer, abstained, sources, error, then the input's other columns; every cell
-    spreadsheet-safe."""
+    """id, question, answer, abstained, sources, error, interpreted_as, then the input's other columns;
+    every cell spreadsheet-safe."""
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
@@ -128,7 +129,7 @@ class CsvWriter:
         for row, answer in pairs:
             carried = _carried(row.extra)
             record = [answer.id, answer.question, answer.text, str(answer.abstained).lower(), sources_cell(answer)]
-            record.append(answer.error or "")
+            record += [answer.error or "", answer.interpreted_as or ""]
             for name in self.columns[len(CSV_COLUMNS) :]:
                 value = carried.get(name, "")
                 record.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
