@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tutor.chunking import chunk_sections, split_units
+from tutor.chunking import chunk_sections, split_sentences, split_units
 from tutor.config import CHUNK_MAX_CHARS
 from tutor.ingest import Document, read_document, split_sections
 
@@ -129,3 +129,15 @@ def test_offsets_point_back_into_the_source():
         assert span.strip()
         first_word = c.text.split()[0].lstrip("•")
         assert first_word[:4] in span
+
+
+def test_a_sentence_does_not_end_at_an_initial_or_an_abbreviation():
+    text = ("Nixon named William E. Simon as the first Administrator. Mount St. Helens erupted in 1980. "
+            "See Fig. 3 for the U.S. figures, e.g. The Times. Results rose by 0.5%. The team won!")
+    assert split_sentences(text) == [
+        "Nixon named William E. Simon as the first Administrator.",
+        "Mount St. Helens erupted in 1980.",
+        "See Fig. 3 for the U.S. figures, e.g. The Times.",
+        "Results rose by 0.5%.",
+        "The team won!",
+    ]

@@ -24,7 +24,8 @@ from tutor.models import Chunk, Section
 # 10: web pages lose permalink marks and blocks classed as sidebars or footers.
 # 11: a document that repeats another (an HTML page and its reST source) is left out.
 # 12: a web page of links (a table of contents, an index of pages) is left out.
-CHUNKER_VERSION = "12"
+# 13: a sentence does not end at an initial or a common abbreviation ("William E. Simon", "Mt. St. Helens").
+CHUNKER_VERSION = "13"
 
 GLUE_RE = re.compile(r"(?<=[a-z0-9)%\]])(?=[A-Z])")
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -116,8 +117,26 @@ def split_units(text: str) -> list[Unit]:
     return units
 
 
+# What a period ends without ending the sentence: an initial ("William E. Simon", "U.S."), and the usual
+# abbreviations before a name or a number ("Dr. Lee", "Mt. St. Helens", "Fig. 3", "e.g. The").
+NOT_AN_END_RE = re.compile(
+    r"(?:^|[\s(\[\"“])(?:[A-Z]|[A-Za-z](?:\.[A-Za-z])+|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Ft|Gen|Col|Capt|Lt|Sgt|Rev|"
+    r"Gov|Sen|Rep|Pres|No|Nos|Fig|Figs|Eq|Eqs|Vol|Ch|Sec|Art|Ref|approx|ca|cf|vs|etc|Inc|Ltd|Co|Corp|Jan|Feb|"
+    r"Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e)\.$"
+)
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_RE.split(text) if s.strip()]
+    """`text` cut into sentences: after ".", "!" or "?" and a space, before a capital or a digit, but not
+    after an initial or a common abbreviation."""
+    out, start = [], 0
+    for m in SENTENCE_RE.finditer(text):
+        if NOT_AN_END_RE.search(text[max(start, m.start() - 12) : m.start()].rstrip("\"”')]")):
+            continue
+        out.append(text[start : m.start()])
+        start = m.end()
+    out.append(text[start:])
+    return [s.strip() for s in out if s.strip()]
 
 
 # --------------------------------------------------------------------------- parsing blocks
