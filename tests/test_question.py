@@ -323,6 +323,8 @@ def test_the_kind_of_answer_a_question_asks_for(question, kind):
         ("year", "In the 1950s she drew the first maps.", "In what year did she publish her map?", False),
         ("year", "She published the map in 1957.", "In what year did she publish her map?", True),
         ("number", "The new engine used half as much coal.", "How much coal did the new engine use?", True),
+        ("number", "The club won the cup twice as well.", "How many times has the club won the cup?", True),
+        ("number", "The club won the cup in 1946.", "How many times has the club won the cup?", False),
     ],
 )
 def test_what_holds_the_kind_of_answer_asked_for(kind, text, question, found):

@@ -304,7 +304,7 @@ TIME_RE = re.compile(
 ASKS_YEAR_RE = re.compile(r"\b(?:what|which)\s+year\b", re.I)
 # A number, not the 10 of "CIFAR-10"; in words too ("millions of users").
 _NUMBER_WORDS = (
-    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice|one|two|three|four|five|six|"
+    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice|thrice|one|two|three|four|five|six|"
     r"seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 )
 NUMBER_RE = re.compile(rf"(?<![\w-])\d|\b(?:{_NUMBER_WORDS})\b", re.I)
@@ -343,6 +343,7 @@ def answer_type(question: str) -> str | None:
 
 
 PLURAL_ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")
+ONCE_TWICE_RE = re.compile(r"\b(?:twice|thrice)\b", re.I)
 EXAMPLES_GROUP_RE = re.compile(r"\([^()]*,[^()]*\)")
 COUNTED_RE = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.I)
 
@@ -412,7 +413,9 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
         names = [w for w in NAME_RE.findall(text) if not PLURAL_ACRONYM_RE.match(w)]
         return any(stem(w.lower()) not in asked for w in names + PEOPLE_RE.findall(text))
     if kind == "number" and (things := counted(question)) and not things & set(terms(text)):
-        return False
+        # "How many times …?" and "… won the cup twice": the word counts the times itself.
+        if not ("time" in things and ONCE_TWICE_RE.search(text)):
+            return False
     if kind == "number" and (things := measured(question)) and not things & set(terms(text)):
         if _measures_other(text, things):
             return False
