@@ -65,7 +65,6 @@ UNITS = {
     "lb": ("pounds", "pound"),
     "lbs": ("pounds",),
     "mph": ("miles per hour",),
-    "km/h": ("kilometres per hour", "kilometers per hour"),
     "kph": ("kilometres per hour", "kilometers per hour"),
     "%": ("percent", "per cent"),
     "yr": ("years", "year"),
@@ -84,14 +83,15 @@ UNITS = {
     "f": ("fahrenheit", "degrees fahrenheit"),
 }
 FULL_UNITS = {full: short for short, fulls in UNITS.items() for full in fulls}
-# British and American spellings, as pairs of endings (or inner letters) that turn one into the other.
+# British and American spellings, as pairs of endings that turn one into the other.
 SPELLINGS = (
     ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"), ("ise", "ize"),
     ("yse", "yze"), ("ysed", "yzed"), ("ysing", "yzing"), ("our", "or"), ("ours", "ors"),
     ("tre", "ter"), ("tres", "ters"), ("elling", "eling"), ("elled", "eled"), ("ogue", "og"),
-    ("ence", "ense"), ("ae", "e"), ("oe", "e"),
+    ("ence", "ense"),
 )
-UNIT_RE = re.compile(r"(\d[\d.,]*)?([a-z/%]+)")
+DIGRAPHS = ("ae", "oe")
+UNIT_RE = re.compile(r"(\d[\d.,]*)?([a-z%]+)")
 MIN_TYPO_LENGTH = 5  # shorter words are too often another real word one letter away
 LONG_TYPO_LENGTH = 8  # from this length two edits still read as a slip
 
@@ -326,13 +326,13 @@ class CourseWords:
         lowered = word.lower()
         if len(lowered) < MIN_TYPO_LENGTH:
             return None
-        for a, b in SPELLINGS:
-            for old, new in ((a, b), (b, a)):
-                if lowered.endswith(old) or (len(old) == 2 and old in lowered):
-                    candidate = lowered[: -len(old)] + new if lowered.endswith(old) else lowered.replace(old, new, 1)
-                    if candidate != lowered and self._term_known(candidate):
-                        return _like(word, candidate)
-        return None
+        candidates = [lowered[: -len(old)] + new for a, b in SPELLINGS for old, new in ((a, b), (b, a))
+                      if lowered.endswith(old)]
+        # "encyclopaedia", "oestrogen": a British digraph inside the word (only that way round: where an
+        # American "e" would take its "a" or "o" cannot be told).
+        candidates += [lowered.replace(digraph, "e", 1) for digraph in DIGRAPHS if digraph in lowered]
+        found = next((c for c in candidates if c != lowered and self._term_known(c)), None)
+        return _like(word, found) if found else None
 
     def _compound(self, word: str, before: str) -> str | None:
         lowered = word.lower()
