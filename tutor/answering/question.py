@@ -343,7 +343,7 @@ def answer_type(question: str) -> str | None:
 
 
 PLURAL_ACRONYM_RE = re.compile(r"^[A-Z]{2,}s$")
-ONCE_TWICE_RE = re.compile(r"\b(?:twice|thrice)\b", re.I)
+TWICE_RE = re.compile(r"\b(?:twice|thrice)\b", re.I)
 EXAMPLES_GROUP_RE = re.compile(r"\([^()]*,[^()]*\)")
 COUNTED_RE = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.I)
 
@@ -414,7 +414,7 @@ def has_answer_type(kind: str, text: str, question: str) -> bool:
         return any(stem(w.lower()) not in asked for w in names + PEOPLE_RE.findall(text))
     if kind == "number" and (things := counted(question)) and not things & set(terms(text)):
         # "How many times …?" and "… won the cup twice": the word counts the times itself.
-        if not ("time" in things and ONCE_TWICE_RE.search(text)):
+        if not ("time" in things and TWICE_RE.search(text)):
             return False
     if kind == "number" and (things := measured(question)) and not things & set(terms(text)):
         if _measures_other(text, things):
