@@ -3,7 +3,8 @@
 For each course given (a course folder with its index folder, or an index's chunks.jsonl alone), it
 prints the time to read every question of a set (`CourseWords.rewrite`) split into questions whose
 every word the course uses (nothing looked up) and the others, the one-time cost of the course's word
-list and of the English word list, and how many questions were read otherwise, against the time the
+list and of the English word list, how many questions were read otherwise, the time to look up a typing
+slip (made from the course's own long words), against the time the
 same process takes to answer the questions (`Tutor.ask_many`) when a Tutor is loaded.
 
     .venv/bin/python bench/bench_wording.py                                   # the bundled course, eval/questions
@@ -58,6 +59,16 @@ def report(name: str, words: CourseWords, questions: list[str], answer_ms: float
         print(f"  a word looked up: {len(looked)} questions, median {statistics.median(looked):.2f} ms, "
               f"max {max(looked):.2f} ms")
     print(f"  read otherwise: {changed}; all questions read in {total:.1f} ms")
+    # Typing slips made from the course's own long words (a letter dropped), each looked up alone.
+    slips = [w[:2] + w[3:] for w, _ in words.counts.most_common() if len(w) >= 8 and w.isalpha()][:50]
+    times = []
+    for slip in slips:
+        started = time.perf_counter()
+        words.rewrite(f"What is {slip}?")
+        times.append((time.perf_counter() - started) * 1000)
+    if times:
+        print(f"  a typing slip looked up ({len(times)} made from the course's words): median "
+              f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms")
     if answer_ms:
         print(f"  answering them: {answer_ms:.0f} ms; reading is {100 * total / answer_ms:.1f} % of that")
 

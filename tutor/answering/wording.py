@@ -199,8 +199,14 @@ class CourseWords:
         return self._built[0]
 
     @cached_property
-    def _typo_choices(self) -> list[str]:
-        return [w for w in self.counts if len(w) >= MIN_TYPO_LENGTH - 1 and w.isalpha()]
+    def _by_length(self) -> dict[int, list[str]]:
+        """The course's words a slip may be of, by length: a word of another length by more than the edits
+        allowed cannot be one."""
+        found: dict[int, list[str]] = {}
+        for w in self.counts:
+            if len(w) >= MIN_TYPO_LENGTH - 1 and w.isalpha():
+                found.setdefault(len(w), []).append(w)
+        return found
 
     @cached_property
     def _known_words(self) -> frozenset[str]:
@@ -360,12 +366,14 @@ class CourseWords:
         if any(ch.isupper() for ch in word[1:]):
             return None  # "DataFrame", "ResNet": a name as its maker wrote it, not a slip
         from rapidfuzz import process
-        from rapidfuzz.distance import DamerauLevenshtein
+        from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
         limit = 2 if len(lowered) >= LONG_TYPO_LENGTH else 1
-        found = process.extract(
-            lowered, self._typo_choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=None
-        )
+        choices = [w for n in range(len(lowered) - limit, len(lowered) + limit + 1) for w in self._by_length.get(n, ())]
+        # Plain edit distance is bit-parallel and fast; a swap of two letters costs it two, so it sifts with
+        # one edit to spare and the slower distance that counts a swap as one decides.
+        near = process.extract(lowered, choices, scorer=Levenshtein.distance, score_cutoff=limit + 1, limit=None)
+        found = [(w, d, None) for w, _, _ in near if (d := DamerauLevenshtein.distance(lowered, w)) <= limit]
         if not found:
             return None
         best = min(distance for _, distance, _ in found)
