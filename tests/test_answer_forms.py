@@ -240,6 +240,15 @@ def test_a_near_miss_is_declined(garden):
     assert answer.abstained and "does not cover" in answer.text
 
 
+def test_a_term_the_course_never_uses_is_not_defined(garden):
+    # "soil" is all over the course, "hydroponic" nowhere: there is nothing to define it from.
+    answer = garden.ask("What is hydroponic soil?")
+    assert answer.abstained and answer.citations == ()
+    assert answer.text.endswith("It never mentions hydroponic.")
+    # A description in the student's own words is no term: it is answered from what the course says.
+    assert not garden.ask("What is the best way to keep moisture in the soil?").abstained
+
+
 def test_a_follow_up_carries_the_question_as_understood(garden):
     first = "How does clay soil drain?"
     answer = garden.ask("And sandy soil?", history=[first])

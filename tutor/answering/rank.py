@@ -101,6 +101,16 @@ def unknown_key_terms(question: str, weights: TermWeights | None) -> list[str]:
         found = terms(word)
         if found and not any(weights.knows(t) for t in found):
             out.append(word)
+    # "What is reinforcement learning?": a term the course never uses cannot be defined from it. Only a
+    # term (up to three words, none of them a stop word), not a description in the student's own words
+    # ("the primary goal in academia").
+    definition = DEFINITION_RE.match(question)
+    subject = re.findall(r"[\w'-]+", definition.group(1)) if definition else []
+    if 0 < len(subject) <= 3 and all(terms(w) for w in subject):
+        for word in subject:
+            found = terms(word)
+            if word not in out and found and not any(weights.knows(t) for t in found):
+                out.append(word)
     return out
 
 
