@@ -30,6 +30,8 @@ def words(vocabulary: frozenset[str] = frozenset()) -> CourseWords:
     ("question", "read_as", "why"),
     [
         ("What does a seismomter record?", "What does a seismometer record?", "typo"),
+        ("What does a plate boundray do?", "What does a plate boundary do?", "typo"),
+        ("Why is basalt dakr?", "Why is basalt dark?", "typo"),
         ("Who named the kinds of plate boundary, Profesor Morton?", "Who named the kinds of plate boundary, "
          "Professor Morton?", "typo"),
         ("What happened after WWII?", "What happened after World War II?", "acronym"),
@@ -75,6 +77,9 @@ def test_short_words_and_unknown_acronyms_are_not_guessed():
     # Initials of words the course writes in lower case are too weak a reading: "RCU" stays unknown.
     assert words().rewrite("Where is RCU measured?") == ("Where is RCU measured?", ())
     assert words().rewrite("How deep is the ocen?")[1] == ()  # four letters: too short to read as "ocean"
+    # ... and two letters swapped in a short word are read only when one course word comes of it
+    assert words().rewrite("Is a carton a cartel?")[1] == ()
+    assert words().rewrite("What does a seismometer record over tmie?")[0].endswith("over time?")
     assert words().rewrite("What does NATO do?") == ("What does NATO do?", ())
 
 

@@ -10,9 +10,9 @@ no passage uses is looked up, in this order:
 - British and American spelling ("optimise" and "optimize", "colour" and "color");
 - a word run together or split ("finetuning" and "fine-tuning", "dataset" and "data set");
 - a typing slip: a word of five letters or more, one or two edits from exactly one word of the course
-  ("convolutoinal"). A real word ("deceleration", "unimportant", "Gordon": one of pyspellchecker's English
-  word list or of the embedding model's vocabulary) is never "corrected": a question about something the
-  course does not mention must still be declined.
+  ("convolutoinal"), or a four-letter word with two letters swapped ("zoen"). A real word ("deceleration",
+  "unimportant", "Gordon": one of pyspellchecker's English word list or of the embedding model's vocabulary)
+  is never "corrected": a question about something the course does not mention must still be declined.
 
 The question as rewritten is what gets answered, and what the answer reports as `interpreted_as`, so the
 student sees how it was read. Nothing is looked up while every word of the question is known, so most
@@ -361,10 +361,16 @@ class CourseWords:
 
     def _typo(self, word: str, before: str) -> str | None:
         lowered = fold(word)
-        if len(lowered) < MIN_TYPO_LENGTH or not lowered.isalpha() or self._real(lowered):
+        if len(lowered) < MIN_TYPO_LENGTH - 1 or not lowered.isalpha() or self._real(lowered):
             return None
         if any(ch.isupper() for ch in word[1:]):
             return None  # "DataFrame", "ResNet": a name as its maker wrote it, not a slip
+        if len(lowered) < MIN_TYPO_LENGTH:
+            # A short word is read only as two of its letters swapped ("zoen", "zone"): one letter more, less
+            # or other is too often another word.
+            swaps = {lowered[:i] + lowered[i + 1] + lowered[i] + lowered[i + 2 :] for i in range(len(lowered) - 1)}
+            found = [w for w in swaps if w != lowered and self.counts.get(w)]
+            return _like(word, found[0]) if len(found) == 1 else None
         from rapidfuzz import process
         from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
