@@ -77,8 +77,8 @@ def test_short_words_and_unknown_acronyms_are_not_guessed():
     # Initials of words the course writes in lower case are too weak a reading: "RCU" stays unknown.
     assert words().rewrite("Where is RCU measured?") == ("Where is RCU measured?", ())
     assert words().rewrite("How deep is the ocen?")[1] == ()  # four letters: too short to read as "ocean"
-    # ... and two letters swapped in a short word are read only when one course word comes of it
-    assert words().rewrite("Is a carton a cartel?")[1] == ()
+    # ... and in a short word only two letters swapped are read, into the one course word they make
+    assert words().rewrite("Why is basalt dakk?")[1] == ()  # one letter other, not swapped: "dark" or "dank"?
     assert words().rewrite("What does a seismometer record over tmie?")[0].endswith("over time?")
     assert words().rewrite("What does NATO do?") == ("What does NATO do?", ())
 

@@ -238,8 +238,8 @@ class CourseWords:
         return self._knows(word) if "-" in word else self._term_known(word)
 
     def _unknown(self, word: str) -> bool:
-        found = terms(word)
-        return bool(found) and not all(self._knows(t) for t in found)
+        """Whether `word` has content terms and the course lacks one of them (a stop word is never unknown)."""
+        return bool(terms(word)) and not self._term_known(word)
 
     # ------------------------------------------------------------------ reading a question
 
@@ -251,9 +251,9 @@ class CourseWords:
             return question, ()
         # A question mostly in words neither English nor the course's is in another language: its words
         # are not slips ("¿Qué es la deriva del modelo?" does not ask about a "model").
-        plain = [m.group(0).lower() for m in tokens if m.group(0).isalpha()]
+        plain = sum(m.group(0).isalpha() for m in tokens)
         foreign = [i for i in unknown if tokens[i].group(0).isalpha() and not self._real(fold(tokens[i].group(0)))]
-        slips = len(foreign) <= 1 or 4 * len(foreign) <= len(plain)
+        slips = len(foreign) <= 1 or 4 * len(foreign) <= plain
         edits: list[tuple[int, int, Change]] = []  # start, end, change
         joined = set()
         for i, read_as in self._split_pairs(tokens):
