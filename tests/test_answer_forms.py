@@ -173,6 +173,10 @@ def test_a_question_for_one_step_gets_that_step(garden):
     answer = garden.ask("What comes after loosening the roots?")
     assert answer.text.startswith("Set the tree") and "\n" not in answer.text
     assert garden.ask("What is the second step of planting a tree?").text.startswith("Loosen the roots")
+    # the step a number word points at, whatever its words share with the question
+    assert garden.ask("What is the fourth step of planting a tree?").text.startswith("Fill the hole")
+    assert garden.ask("When planting a tree, what is the very first thing you do?").text.startswith("Dig a hole")
+    assert garden.ask("What is the last step of planting a tree?").text.startswith("Water deeply")
 
 
 def test_a_comparison_gives_one_line_per_side_each_cited(garden):

@@ -114,6 +114,12 @@ def test_order_and_position():
     assert parse("What do academics owe to the next generation?").order == 0  # "next" describes, it does not order
     assert parse("What is the last step of baking bread?").last
     assert not parse("What is the first step of baking bread?").last
+    assert parse("What is the first step of baking bread?").position == 1
+    assert parse("What's the very first thing the team does?").position == 1
+    assert parse("What is the second stage?").position == 2
+    assert parse("What is the tenth step?").position == 10
+    assert parse("What is step 6 of the workflow?").position == 6
+    assert parse("What are the 6 steps?").position == 0
 
 
 def test_what_the_answer_is_compared_with_is_neither_asked_nor_given():

@@ -129,7 +129,9 @@ class ExtractiveAnswerer:
                     if not any(q.evidence is p.evidence and q.lo <= p.lo <= q.hi for q in pieces):
                         pieces.append(p)
             return pieces or [single(quotes[0])]
-        if form in ("list", "procedure") and not _asks_position(question):
+        if form in ("list", "procedure"):
+            if _asks_position(question):
+                return [single(quotes[0])]  # one step: the one at the place asked, ranked first
             asked_for = term_set(parse(question).asked_for)
             found = list_pieces(quotes, numbered=form == "procedure", asked_for=asked_for, question=question)
             if found:

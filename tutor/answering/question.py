@@ -72,6 +72,16 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", 
 ORDINAL_RE = re.compile(
     rf"\b(?:very\s+)?({'|'.join(_ORDINALS)})\s+(?:\w+\s+)?(?:step|stage|phase|item|point|thing)s?\b", re.I
 )
+STEP_NUMBER_RE = re.compile(r"\b(?:step|stage|phase)\s+(\d{1,3})\b", re.I)
+
+
+def _position(question: str) -> int:
+    """The place in a list of steps a question asks for ("the second step", "step 6"), 0 for none."""
+    if ordinal := ORDINAL_RE.search(question):
+        return _ORDINALS.index(ordinal.group(1).lower()) + 1
+    return int(numbered.group(1)) if (numbered := STEP_NUMBER_RE.search(question)) else 0
+
+
 # One to three whole words (a word never ends inside a longer one, so a long token cannot be split
 # in many ways), none of them an auxiliary or article.
 _PHRASE = rf"((?:(?!{_AUX}\b|the\b|an?\b|of\b|for\b)[a-z][\w-]*(?![\w-])\s*){{1,3}}?)"
@@ -120,7 +130,7 @@ class QuestionParts:
     contrast: str = ""  # what the answer is set against ("compared with bakeries"): not the answer
     excluded: str = ""  # what a "besides X" or "apart from X" clause rules out (also given)
     between: str = ""  # "which step comes between X and Y": "X and Y" (still part of what is asked)
-    position: int = 0  # "the second step": 2; the n-th item of a list of steps (0: none asked)
+    position: int = 0  # "the second step", "step 2": 2; the n-th item of a list of steps (0: none asked)
 
 
 def _leading_clause(text: str) -> int | None:
@@ -212,7 +222,7 @@ def parse(question: str) -> QuestionParts:
         contrast=" ".join(contrast),
         excluded=" ".join(excluded),
         between=between.group(1) if between else "",
-        position=_ORDINALS.index(ordinal.group(1).lower()) + 1 if (ordinal := ORDINAL_RE.search(question)) else 0,
+        position=_position(question),
     )
 
 
@@ -291,14 +301,14 @@ YEAR_RE = re.compile(
 )
 # A point in time, which is what "when" asks for: a year, a decade ("the 1050s", "the '60s"), a century or
 # millennium ("the 10th and 11th centuries"), a day ("June 5", "5 June").
-_ORDINALS = (
+_CENTURY_ORDINALS = (
     r"\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
     r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first"
 )
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 TIME_RE = re.compile(
     YEAR_RE.pattern + r"|\b\d{2,3}0s\b|['’]\d0s\b|"
-    rf"\b(?i:(?:(?:{_ORDINALS})\s*(?:and|or|to|-|–)\s*)?(?:{_ORDINALS})[\s-]+(?:century|centuries|millennium|millennia))\b|"
+    rf"\b(?i:(?:(?:{_CENTURY_ORDINALS})\s*(?:and|or|to|-|–)\s*)?(?:{_CENTURY_ORDINALS})[\s-]+(?:century|centuries|millennium|millennia))\b|"
     rf"\b(?:{_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:{_MONTHS})\b"
 )
 ASKS_YEAR_RE = re.compile(r"\b(?:what|which)\s+year\b", re.I)

@@ -19,6 +19,7 @@ import numpy as np
 from tutor.answering.acronyms import asked_acronym, expansion
 from tutor.answering.question import (
     FRAME_TERMS,
+    ORDINAL_RE,
     REQUIRED_TYPES,
     SEQUENCE_TERMS,
     QuestionParts,
@@ -195,6 +196,7 @@ GIVEN_WEIGHT = 0.3  # a word of the question's given part counts this much towar
 EXCLUDED_PENALTY = 0.3
 EXCLUDED_SHARE = 0.6  # of a unit's own content terms
 ORDER_BONUS = 0.3
+POSITION_RATIO = 0.75  # the step at the asked place answers when it scores this fraction of the best unit
 MAX_ORDER_LEFTOVER = 1  # the step after, before or between the ones the question names, when that is what it asks
 # "In the key takeaways, ...": a question that names a passage's heading says where the answer is.
 PLACE_BONUS = 0.3
@@ -281,15 +283,14 @@ def _is_last_item(chunk: Chunk, units: tuple[Unit, ...], i: int) -> bool:
 
 
 def _item_number(chunk: Chunk, units: tuple[Unit, ...], i: int) -> int:
-    """The position (1, 2, …) of unit i in its list of steps, numbered ("5.", "Step 8:"); 0 if it is none."""
+    """The position (1, 2, …) of unit i in its list of steps, numbered ("5.", "Step 8:"); 0 if it is none.
+    The number is the one the line carries: a list may run on into the next passage."""
     if not units[i].item or units[i].context:
         return 0
-    if not any(units[i].text in line for line in chunk.text.split("\n") if ORDERED_LINE_RE.match(line)):
-        return 0
-    n = 1
-    while i - n >= 0 and units[i - n].item and not units[i - n].context:
-        n += 1
-    return n
+    for line in chunk.text.split("\n"):
+        if units[i].text in line and (found := ORDERED_LINE_RE.match(line)):
+            return int(re.search(r"\d+", found.group(0)).group(0))
+    return 0
 
 
 def rank_quotes(
@@ -298,8 +299,9 @@ def rank_quotes(
     parts = parse(question)
     asked = _asked_weights(parts, weights)
     definition = DEFINITION_RE.match(question)
-    # "step 3", "the second example": a number in the question points at the unit that carries it.
-    asked_numbers = _numbers(parts.asked)
+    # "step 3", "the second example": a number in the question points at the unit that carries it. A
+    # step asked by position ("the first step") is found by its place in the list, not by a "1" in its text.
+    asked_numbers = _numbers(ORDINAL_RE.sub(" ", parts.asked))
     # The label must name what is asked for, where the question says ("what kind of efficiency does
     # academia ...?" is not about the field "Academia: ...").
     label_terms = term_set(parts.asked_for) or term_set(parts.asked)
@@ -415,6 +417,50 @@ def typed_first(question: str, quotes: list[Quote]) -> list[Quote]:
     return [quotes[typed], *quotes[:typed], *quotes[typed + 1 :]]
 
 
+def at_position_first(question: str, quotes: list[Quote], weights: TermWeights | None = None) -> list[Quote]:
+    """For a step asked by its place ("the second step", "the last step", "what comes after X?"):
+    `quotes` with the step at that place moved to the front, if it scores at least POSITION_RATIO of the
+    best. The words of another step may match the question better ("the first step in locating an
+    epicentre" and "that point is the epicentre"), but the place in the list is what was asked. Of several
+    lists with a step at that place, the one whose named step matches the question best answers ("after
+    proposing a novel attention mechanism": "Propose novel attention mechanism" over "Creating novel
+    attention mechanisms"), then the one under the heading that names most of the question's words ("step
+    6 of the industry workflow")."""
+    parts = parse(question)
+    if not quotes or not (parts.position or parts.last or parts.order or parts.between):
+        return quotes
+    targets: dict[int, tuple[tuple[int, ...], int] | None] = {}  # id(evidence) -> its named and asked steps
+    given = _term_weights(f"{parts.given} {parts.between}", weights)
+
+    def named_match(q: Quote) -> float:
+        """How well the steps an order question names match the ones it counts from here."""
+        found = targets.get(id(q.evidence))
+        return sum(_weighted_coverage(given, q.evidence.units[a].text) for a in found[0]) if found else 0.0
+
+    def asked_step(q: Quote) -> bool:
+        chunk, units = q.evidence.chunk, q.evidence.units
+        if parts.order or parts.between:
+            if id(q.evidence) not in targets:
+                targets[id(q.evidence)] = _order_target(parts, q.evidence, weights)
+            found = targets[id(q.evidence)]
+            return found is not None and found[1] == q.unit
+        if parts.last:
+            return _is_last_item(chunk, units, q.unit)
+        return _item_number(chunk, units, q.unit) == parts.position
+
+    near = [(i, q) for i, q in enumerate(quotes) if q.score >= POSITION_RATIO * quotes[0].score]
+    steps = [(i, q) for i, q in near if asked_step(q)]
+    if not steps:
+        return quotes
+    named = term_set(question)
+
+    def heading_words(q: Quote) -> int:
+        return len(named & term_set(f"{q.evidence.chunk.section} {q.evidence.units[q.unit].context}"))
+
+    i, q = max(steps, key=lambda found: (named_match(found[1]), heading_words(found[1]), -found[0]))
+    return [q, *quotes[:i], *quotes[i + 1 :]]
+
+
 def spelled_out(acronym: str, evidence: list[Evidence]) -> tuple[Evidence, int, str, str] | None:
     """Where the retrieved passages spell out `acronym`, best-ranked passage first: the passage, the unit
     (or -1 for its heading), the text that does, and the words."""
@@ -433,7 +479,7 @@ def ranked_support(
 ) -> tuple[list[Quote], float]:
     """The ranked quotes, and how well the material supports an answer (`support`). What an acronym
     stands for is supported exactly when a retrieved passage spells it out."""
-    quotes = typed_first(question, rank_quotes(question, qvec, evidence, weights))
+    quotes = at_position_first(question, typed_first(question, rank_quotes(question, qvec, evidence, weights)), weights)
     if unknown_key_terms(question, weights):
         return quotes, 0.0
     if acronym := asked_acronym(question):
