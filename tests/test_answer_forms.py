@@ -49,6 +49,16 @@ Every gardener needs a few tools:
 4. Fill the hole with the soil you removed.
 5. Water deeply and spread mulch around the trunk.
 
+## A raised bed
+
+Goal: Build a raised bed for vegetables beside the shed.
+
+Method:
+1. Mark out a rectangle on level ground.
+2. Screw four boards into a frame.
+3. Line the base with cardboard.
+4. Fill the frame with compost and topsoil.
+
 ## Soil types
 
 Clay soil: Holds water and nutrients well. Drains slowly and compacts when walked on.
@@ -167,6 +177,20 @@ def test_a_procedure_gives_the_steps_numbered_and_in_order(garden):
     assert [line[:3] for line in lines] == ["1. ", "2. ", "3. ", "4. ", "5. "]
     assert lines[0].startswith("1. Dig a hole") and lines[-1].startswith("5. Water deeply")
     assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_steps_answer_from_the_passage_of_what_they_are_the_steps_of(garden):
+    answer = garden.ask("How do you go about building a raised bed for vegetables?")
+    lines = answer.text.split("\n")
+    assert answer.form == "procedure" and lines[0] == "Method:"
+    assert [line[:3] for line in lines[1:]] == ["1. ", "2. ", "3. ", "4. "]
+    assert lines[1].startswith("1. Mark out a rectangle") and lines[-1].startswith("4. Fill the frame")
+    assert_cites_exactly_what_it_quotes(answer)
+
+
+def test_steps_that_carry_their_own_numbers_are_not_numbered_again(tutor):
+    lines = tutor.ask("What are the steps of the academic workflow?").text.split("\n")
+    assert lines[0].startswith("- Step 1: Literature review") and lines[1].startswith("- Step 2:")
 
 
 def test_a_question_for_one_step_gets_that_step(garden):

@@ -29,6 +29,7 @@ from tutor.models import PATH_SEP, Citation
 from tutor.terms import terms
 
 MAX_ITEMS = 8  # a longer list ends with "and N more"
+STEP_LABEL_RE = re.compile(r"^\s*(?:step|stage|phase)\s+\d+\b", re.I)
 FOLLOW_RATIO = 0.7  # the next sentence of the paragraph joins a quote when it scores this fraction of it
 NEAR_RATIO = 0.85  # a unit scoring this fraction of the best may stand in for it (a list, a side)
 EXPLAIN_RATIO = 0.7  # units at this fraction of the best may join an explanation
@@ -242,15 +243,20 @@ def list_pieces(
     # lead-in, parent item or heading) names the things asked for ("challenges" and "Industry Challenges").
     chosen = None
     for q in quotes[:12]:
-        if q.score < EXPLAIN_RATIO * best:
-            break
+        own = numbered and q.evidence is quotes[0].evidence
+        if q.score < (SAME_PASSAGE_RATIO if own else EXPLAIN_RATIO) * best:
+            if q.score < SAME_PASSAGE_RATIO * best:
+                break
+            continue
         found = _best_level(q, question)
         if not found:
             continue
         if any(_prefix_match(t, _head_terms(q, found)) for t in asked_for):
             chosen = (q, found)
             break
-        if chosen is None and q.score >= NEAR_RATIO * best:
+        # Steps in the best unit's own passage answer at a lower score: the best unit is often what they
+        # are the steps of ("Objective: Build a product image classifier" over its "Method:" steps).
+        if chosen is None and (q.score >= NEAR_RATIO * best or own):
             chosen = (q, found)
     if chosen is not None:
         q, (head, _, items) = chosen
@@ -259,7 +265,9 @@ def list_pieces(
         if head not in items:
             pieces.append(Piece(q.evidence, head, head, _lead_line(units[head].text)))
         for n, j in enumerate(items[:MAX_ITEMS], start=1):
-            pieces.append(Piece(q.evidence, j, j, units[j].text, f"{n}. " if numbered else "- "))
+            # "Step 3: …" carries its own number
+            bullet = f"{n}. " if numbered and not STEP_LABEL_RE.match(units[j].text) else "- "
+            pieces.append(Piece(q.evidence, j, j, units[j].text, bullet))
         if len(items) > MAX_ITEMS:
             pieces.append(Piece(q.evidence, items[MAX_ITEMS], items[-1], f"… and {len(items) - MAX_ITEMS} more", "- "))
         return pieces
