@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tutor.answering.followup import contextualize
+
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "eval" / "conversations" / "conversations.jsonl"
 KINDS = ("new", "followup", "smalltalk")
@@ -87,3 +89,23 @@ def test_a_conversation_is_understood_turn_by_turn(tutor, conversation):
             assert answer.citations == (), f"small talk cites the course; {where}"
             assert not answer.abstained, f"small talk was met with an abstention; {where}"
         history.append(said)
+
+
+@pytest.mark.parametrize(
+    ("previous", "said", "understood"),
+    [
+        # a new phrase that opens with the previous question's preposition replaces that phrase
+        ("How much GPU memory is used during training?", "And during inference?",
+         "How much GPU memory is used during inference?"),
+        # … or, with another preposition, the previous question's last prepositional phrase
+        ("What do data scientists do before model training?", "And after deployment?",
+         "What do data scientists do after deployment?"),
+    ],
+)
+def test_a_phrase_with_a_preposition_replaces_the_phrase_it_stands_for(previous, said, understood):
+    assert contextualize(said, [previous]) == understood
+
+
+def test_a_word_of_amount_is_never_what_a_follow_up_swaps(tutor):
+    understood = tutor.ask("And a TPU?", history=["How much memory does a GPU have?"]).interpreted_as
+    assert understood.startswith("How much ") and "TPU" in understood

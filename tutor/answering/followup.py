@@ -33,7 +33,10 @@ SWAP_SIMILARITY = 0.2  # below this no word of the previous question is the new 
 LONGER_SPAN_BONUS = 0.05
 
 LEAD_RE = re.compile(r"^\s*(?:and|but|also|so|ok(?:ay)?|what about|how about|what of|and what about)\b[\s,]*", re.I)
-PREPOSITIONS = ("in", "for", "at", "on", "of", "about", "with", "from", "to", "among", "between", "by")
+PREPOSITIONS = ("in", "for", "at", "on", "of", "about", "with", "from", "to", "among", "between", "by", "during",
+                "before", "after", "under", "without", "within", "across", "into", "through", "via", "against")
+# Words that ask how much, never a thing a follow-up swaps ("How much memory …?" + "And a TPU?").
+AMOUNT_WORDS = frozenset({"much", "many", "lot", "lots", "often", "far"})
 _AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|must|might|may)"
 QUESTION_START_RE = re.compile(
     rf"^\s*(?:(?:what|why|how|who|whom|whose|which|when|where)\b|{_AUX}\b|(?:define|explain|describe|list|name|"
@@ -136,9 +139,11 @@ def _swap(base: str, rest: str, embed: Embed | None = None) -> str:
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
-    """Runs of one to three content words of a question (no stop words inside), as character spans."""
+    """Runs of one to three content words of a question (no stop words or words of amount inside), as
+    character spans."""
     words = [m for m in re.finditer(r"[A-Za-z0-9][\w-]*", text)
-             if m.group(0).lower() not in STOPWORDS and not QUESTION_START_RE.match(m.group(0)) and m.start() > 0]
+             if m.group(0).lower() not in STOPWORDS | AMOUNT_WORDS and not QUESTION_START_RE.match(m.group(0))
+             and m.start() > 0]
     spans = []
     for i, first in enumerate(words):
         for j in range(i, min(i + 3, len(words))):
