@@ -130,6 +130,9 @@ def assert_cites_exactly_what_it_quotes(answer):
         ("What comes after loosening the roots?", "procedure"),
         ("What is the second step of planting a tree?", "procedure"),
         ("What is mulch, and why does it help?", "multipart"),
+        # after ", and" any wh-word opens the second question
+        ("Who founded the community garden, and which tools does a gardener need?", "multipart"),
+        ("When was the garden founded? And how long does a tree take to grow?", "multipart"),
         ("Can you summarise the course?", "overview"),
         ("Thanks!", "smalltalk"),
         ("hi there", "smalltalk"),

@@ -78,9 +78,12 @@ FACTOID_RE = re.compile(
     re.I,
 )
 # Two questions in one: "What is X, and why does it matter?", "What is X? How is it used?"
+# After ", and" or a question mark any wh-word opens the second ("…, and which models do they power?",
+# "…, and how long did it take?"); after a bare "and", a wh-word and its verb.
 PARTS_RE = re.compile(
     r"(?:,\s*|\s+|\?\s*)(?:and|also|plus)?\s*(?=(?:why|how|what|which|who|when|where)\b\s+"
-    r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|makes?|happens?|causes?)\b)",
+    r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|makes?|happens?|causes?)\b)"
+    r"|(?:,\s*(?:and|plus)\s+|\?\s+(?:and\s+)?)(?=(?:why|how|what|which|who|whom|whose|when|where)\b)",
     re.I,
 )
 # Words in -s after "what" that are no plural noun: auxiliaries, and verbs that ask for a cause or an effect
