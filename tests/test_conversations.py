@@ -50,10 +50,7 @@ def test_every_conversation_is_well_formed():
 
 
 # Conversations the rewriter is known to get wrong, each with why; strict, so a fix shows up as a pass.
-KNOWN_MISSES = {
-    "c12": "a bare phrase replaces the single most similar word ('research'), not the whole asked-for noun phrase "
-    "('research focus areas')",
-}
+KNOWN_MISSES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
