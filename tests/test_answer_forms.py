@@ -251,6 +251,22 @@ def test_an_overview_walks_the_headings(garden):
     assert_cites_exactly_what_it_quotes(answer)
 
 
+def test_an_overview_of_a_section_walks_its_subsections(tutor):
+    # the section holds no text of its own, only subsections
+    lines = tutor.ask("Summarise the section on common misconceptions").text.split("\n")
+    assert len(lines) == 4 and all(line.startswith(f"- Misconception {n}:") for n, line in enumerate(lines, 1))
+    # a section named in part: every word asked about besides the overview is in its heading
+    lines = tutor.ask("Give me an overview of the industry perspective").text.split("\n")
+    assert lines[0].startswith("- Industry Perspective on Deep Learning: In industry, deep learning is a tool")
+    assert len(lines) >= 3
+
+
+def test_an_overview_of_a_section_named_in_overview_words(tutor):
+    answer = tutor.ask("Summarise the key takeaways.")
+    assert answer.form == "overview" and answer.text.startswith("- Similarities: Both use same core technologies")
+    assert_cites_exactly_what_it_quotes(answer)
+
+
 def test_the_span_that_answers_is_marked(garden):
     answer = garden.ask("When was the community garden founded?")
     assert answer.highlights == ("1987",) and "1987" in answer.text

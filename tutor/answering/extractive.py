@@ -164,27 +164,42 @@ class ExtractiveAnswerer:
         return pieces
 
     def _overview(self, question: str) -> list[Piece] | None:
-        """The lead sentence of each section: of the section the question names, or of the whole course."""
+        """The lead sentence of each section: of the sections under the one the question names, or of the
+        whole course; a named section without subsections gives its own first units."""
         if self.outline is None or self.section_passages is None:
             return None
-        headings = self.outline()
-        asked = term_set(question) - OVERVIEW_TERMS
+        headings = _with_parents(self.outline())
+        # A heading the question names, in words that may ask for an overview themselves ("Summarise the
+        # key takeaways" names the section "Key Takeaways"); only the words of the request never count.
+        asked = term_set(question) - REQUEST_TERMS
         named = [h for h in headings if asked and term_set(h.split(PATH_SEP)[-1]) and
                  term_set(h.split(PATH_SEP)[-1]) <= asked]
-        if named:
-            root = max(named, key=len)
-            passages = [ev for ev in self.section_passages(root) if ev.units]
-            if not passages:
-                return None
-            ranked = [Quote(ev, i, 1.0 - 0.01 * n) for n, (ev, i) in
-                      enumerate((ev, i) for ev in passages for i in range(len(ev.units)))]
-            return list_pieces(ranked[:1], numbered=False) or explanation_pieces(ranked, limit=4)
+        root = max(named, key=len) if named else None
+        # … or names it in part: every word the question asks about besides the overview is in one
+        # heading ("an overview of the industry perspective", "Industry Perspective on Deep Learning"), the
+        # most general such section.
+        topic = asked - OVERVIEW_WORDS
+        if root is None and topic:
+            covering = [h for h in headings if topic <= term_set(h.split(PATH_SEP)[-1])]
+            root = min(covering, key=lambda h: (h.count(PATH_SEP), headings.index(h))) if covering else None
+        if root is None:
+            chosen = [h for h in headings if PATH_SEP not in h]
         else:
-            chosen = list(dict.fromkeys(h.split(PATH_SEP)[0] for h in headings))
+            depth = root.count(PATH_SEP) + 1
+            chosen = [h for h in headings if h.startswith(root + PATH_SEP) and h.count(PATH_SEP) == depth]
+            if len(chosen) < 2:  # no subsections to outline: the section's own units
+                passages = [ev for ev in self.section_passages(root) if ev.units]
+                if not passages:
+                    return None
+                ranked = [Quote(ev, i, 1.0 - 0.01 * n) for n, (ev, i) in
+                          enumerate((ev, i) for ev in passages for i in range(len(ev.units)))]
+                return list_pieces(ranked[:1], numbered=False) or explanation_pieces(ranked, limit=4)
+            chosen = [root, *chosen]  # what the section says before its first subsection, if anything
         pieces = []
         for heading in chosen[: OVERVIEW_SECTIONS + 1]:
             passages = self.section_passages(heading)
-            lead = next((ev for ev in passages if ev.units), None)
+            # a heading's own lead: a passage under exactly it, else (for the whole course's top level) the first
+            lead = next((ev for ev in passages if ev.units and (ev.chunk.section == heading or root is None)), None)
             if lead is None:
                 continue
             first = next((i for i, u in enumerate(lead.units) if len(u.text) > 25 and not u.text.endswith(":")), 0)
@@ -211,9 +226,23 @@ class ExtractiveAnswerer:
         return Draft(answer, False, citations, form, (words,), also_retrieved(evidence, used))
 
 
-OVERVIEW_TERMS = term_set(
-    "summarise summarize summary overview outline main points ideas topics key takeaways gist article course "
-    "document text material chapter section lesson whole about cover covers say says discuss give me please can you"
+def _with_parents(headings: list[str]) -> list[str]:
+    """Heading paths in reading order, each preceded by its parents that hold no passage of their own
+    ("Common Misconceptions" before "Common Misconceptions › Misconception 1")."""
+    out: dict[str, None] = {}
+    for heading in headings:
+        parts = heading.split(PATH_SEP)
+        for n in range(1, len(parts) + 1):
+            out.setdefault(PATH_SEP.join(parts[:n]), None)
+    return list(out)
+
+
+OVERVIEW_WORDS = term_set(
+    "summary overview outline main points ideas topics key takeaways gist article course document text material "
+    "chapter section lesson"
+)
+REQUEST_TERMS = term_set(
+    "summarise summarize give me please can you tell about say says discuss cover covers whole what the this"
 )
 
 
