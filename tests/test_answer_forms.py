@@ -267,6 +267,11 @@ def test_an_overview_of_a_section_named_in_overview_words(tutor):
     assert_cites_exactly_what_it_quotes(answer)
 
 
+def test_list_items_run_on_as_prose_are_set_off_from_each_other(tutor):
+    text = tutor.ask("What are the main points about transformers?").text
+    assert "language models; Used in Google Search" in text
+
+
 def test_the_span_that_answers_is_marked(garden):
     answer = garden.ask("When was the community garden founded?")
     assert answer.highlights == ("1987",) and "1987" in answer.text

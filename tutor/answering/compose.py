@@ -29,6 +29,7 @@ from tutor.models import PATH_SEP, Citation
 from tutor.terms import terms
 
 MAX_ITEMS = 8  # a longer list ends with "and N more"
+SENTENCE_END_RE = re.compile(r"""[.!?:;)\]"'”’]\s*(?:\[\d+\])?$""")
 STEP_LABEL_RE = re.compile(r"^\s*(?:step|stage|phase)\s+\d+\b", re.I)
 FOLLOW_RATIO = 0.7  # the next sentence of the paragraph joins a quote when it scores this fraction of it
 NEAR_RATIO = 0.85  # a unit scoring this fraction of the best may stand in for it (a list, a side)
@@ -494,6 +495,16 @@ def assemble(pieces: list[Piece]) -> tuple[str, tuple[Citation, ...], tuple[Evid
     number = {id(ev): n for n, ev in enumerate(order, start=1)}
     lines: list[str] = []
     prose: list[str] = []
+
+    def flush() -> None:
+        # Units run on as prose; one that is no sentence (a list item, a table cell) is set off by "; "
+        # so that two items do not read as one ("… language models; Used in Google Search").
+        text = prose[0]
+        for previous, part in zip(prose, prose[1:]):
+            text += (" " if SENTENCE_END_RE.search(previous) else "; ") + part
+        lines.append(text)
+        prose.clear()
+
     for k, p in enumerate(pieces):
         nxt = pieces[k + 1] if k + 1 < len(pieces) else None
         marker = f" [{number[id(p.evidence)]}]"
@@ -502,14 +513,13 @@ def assemble(pieces: list[Piece]) -> tuple[str, tuple[Citation, ...], tuple[Evid
         text = p.text if shared else f"{p.text}{marker}"
         if p.bullet or (nxt is not None and nxt.bullet):
             if prose:
-                lines.append(" ".join(prose))
-                prose = []
+                flush()
             lead_in = not p.bullet and p.text.endswith(":")  # its items carry the markers
             lines.append(f"{p.bullet}{p.text}{'' if lead_in else marker}")
         else:
             prose.append(text)
     if prose:
-        lines.append(" ".join(prose))
+        flush()
     citations = tuple(
         Citation(
             rank=number[id(ev)],
