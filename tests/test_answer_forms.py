@@ -204,6 +204,9 @@ def test_a_question_for_one_step_gets_that_step(garden):
     assert garden.ask("What is the fourth step of planting a tree?").text.startswith("Fill the hole")
     assert garden.ask("When planting a tree, what is the very first thing you do?").text.startswith("Dig a hole")
     assert garden.ask("What is the last step of planting a tree?").text.startswith("Water deeply")
+    # the place said with a verb
+    assert garden.ask("When planting a tree, what do you do first?").text.startswith("Dig a hole")
+    assert garden.ask("What do you do last when planting a tree?").text.startswith("Water deeply")
 
 
 def test_a_comparison_gives_one_line_per_side_each_cited(garden):

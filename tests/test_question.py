@@ -120,6 +120,8 @@ def test_order_and_position():
     assert parse("What is the tenth step?").position == 10
     assert parse("What is step 6 of the workflow?").position == 6
     assert parse("What are the 6 steps?").position == 0
+    assert parse("What does the team do first?").position == 1
+    assert parse("What happens last?").last and not parse("Who came last in the race?").last
 
 
 def test_what_the_answer_is_compared_with_is_neither_asked_nor_given():

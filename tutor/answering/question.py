@@ -66,6 +66,13 @@ BETWEEN_RE = re.compile(
     r"([^?\s]+(?:\s+[^?\s]+)*)\s*(?:\?\s*)?$",
     re.I,
 )
+# "What do they do first?", "What happens last?", "What is done first?": a place in a list of steps, said
+# with a verb rather than a noun.
+DONE_AT_RE = re.compile(
+    r"\b(?:do|does|did|doing|happens?|comes?|goes?|(?:is|are)\s+done)\s+(first|last|finally)\b"
+    r"|\b(first|last|finally)\s+(?:do|does|did)\b",
+    re.I,
+)
 LAST_RE = re.compile(r"\b(?:last|final)\s+(?:step|stage|phase|item|point|thing)\b", re.I)
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # "the second thing it does", "the very first step": the n-th item of a list of steps.
@@ -79,6 +86,8 @@ def _position(question: str) -> int:
     """The place in a list of steps a question asks for ("the second step", "step 6"), 0 for none."""
     if ordinal := ORDINAL_RE.search(question):
         return _ORDINALS.index(ordinal.group(1).lower()) + 1
+    if (done := DONE_AT_RE.search(question)) and (done.group(1) or done.group(2)).lower() == "first":
+        return 1
     return int(numbered.group(1)) if (numbered := STEP_NUMBER_RE.search(question)) else 0
 
 
@@ -217,7 +226,8 @@ def parse(question: str) -> QuestionParts:
         asked=asked.strip(),
         given=given_text.strip(),
         order=order,
-        last=bool(LAST_RE.search(question)),
+        last=bool(LAST_RE.search(question))
+        or bool((done := DONE_AT_RE.search(question)) and (done.group(1) or done.group(2)).lower() != "first"),
         asked_for=(found.group(1) or found.group(2) or "").strip() if found else "",
         contrast=" ".join(contrast),
         excluded=" ".join(excluded),

@@ -18,6 +18,7 @@ import numpy as np
 
 from tutor.answering.acronyms import asked_acronym, expansion
 from tutor.answering.question import (
+    DONE_AT_RE,
     FRAME_TERMS,
     ORDINAL_RE,
     REQUIRED_TYPES,
@@ -301,7 +302,7 @@ def rank_quotes(
     definition = DEFINITION_RE.match(question)
     # "step 3", "the second example": a number in the question points at the unit that carries it. A
     # step asked by position ("the first step") is found by its place in the list, not by a "1" in its text.
-    asked_numbers = _numbers(ORDINAL_RE.sub(" ", parts.asked))
+    asked_numbers = _numbers(DONE_AT_RE.sub(" ", ORDINAL_RE.sub(" ", parts.asked)))
     # The label must name what is asked for, where the question says ("what kind of efficiency does
     # academia ...?" is not about the field "Academia: ...").
     label_terms = term_set(parts.asked_for) or term_set(parts.asked)
