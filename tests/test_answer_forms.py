@@ -244,6 +244,12 @@ def test_each_part_of_a_two_part_question_is_answered(garden):
     assert answer.form == "multipart"
     assert "layer of material" in answer.text and "keeps moisture" in answer.text
     assert_cites_exactly_what_it_quotes(answer)
+    # each part is ranked by its own words: the first part's answer is not the second's
+    answer = garden.ask("What is mulch, and how does it protect roots in winter?")
+    assert answer.text.startswith("Mulch is a layer of material") and "frost in winter" in answer.text
+    # a part the quoted sentence already answers adds nothing more
+    answer = garden.ask("When was the community garden founded, and who founded it?")
+    assert answer.text == "The community garden on Elm Street was founded in 1987 by Maria Lopez. [1]"
 
 
 def test_an_overview_walks_the_headings(garden):

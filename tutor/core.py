@@ -94,11 +94,13 @@ class Tutor:
         self.notes = tuple(notes)
         if hasattr(answerer, "weights"):
             answerer.weights = retriever.bm25
-        # Overviews read whole sections: the extractive answerer (also inside a seq2seq one) gets the outline.
+        # Overviews read whole sections: the extractive answerer (also inside a seq2seq one) gets the outline,
+        # and the embedder, to rank the units for each part of a question by that part.
         for reader in (answerer, getattr(answerer, "_extractive", None)):
             if reader is not None and hasattr(reader, "outline"):
                 reader.outline = self.outline
                 reader.section_passages = self.section_passages
+                reader.embed = retriever.embed
         # Words the course never uses are read as the course writes them ("WWII", "convolutoinal").
         self.words = CourseWords(lambda: (f"{c.section} {c.text}" for c in store.chunks), retriever.bm25.uses)
         # Units are stored in passage order: where each passage's units start and end.

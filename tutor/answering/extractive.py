@@ -26,7 +26,7 @@ from tutor.answering.compose import (
 )
 from tutor.answering.followup import contextualize
 from tutor.answering.forms import read
-from tutor.answering.question import parse
+from tutor.answering.question import answer_type, has_answer_type, parse
 from tutor.answering.rank import (
     SECOND_QUOTE_RATIO,
     Draft,
@@ -34,9 +34,11 @@ from tutor.answering.rank import (
     Quote,
     TermWeights,
     coverage,
-    rank_quotes,
+    ordered_quotes,
     ranked_support,
+    shown_text,
     spelled_out,
+    support,
     supported,
     term_set,
     unknown_key_terms,
@@ -84,6 +86,7 @@ class ExtractiveAnswerer:
         # and the passages (as Evidence) under one heading path.
         self.outline: Callable[[], list[str]] | None = None
         self.section_passages: Callable[[str], list[Evidence]] | None = None
+        self.embed: Callable[[list[str]], np.ndarray] | None = None  # texts -> normalised vectors
 
     def answer(self, question: str, qvec: np.ndarray, evidence: list[Evidence]) -> Draft:
         reading = read(question)
@@ -119,13 +122,27 @@ class ExtractiveAnswerer:
         quotes = [q for q in quotes[:DANGLING_CHECKED] if not dangles(q)] + quotes[DANGLING_CHECKED:] or quotes
         if form == "multipart":
             pieces: list[Piece] = []
-            previous = ""
-            for part, part_form in parts:
+            texts: list[str] = []
+            for part, _ in parts:
                 # "What is X, and why does it matter?": the later part's "it" is the earlier part's X.
-                part = contextualize(part, [previous]) if previous else part
-                previous = part
-                ranked = rank_quotes(part, qvec, evidence, self.weights)
-                for p in self.compose(part, part_form, (), qvec, ranked, evidence) if ranked else ():
+                texts.append(contextualize(part, texts[-1:]) if texts else part)
+            # Each part is ranked by its own vector: the whole question's would find one part's answer for both.
+            vectors = self.embed(texts) if self.embed is not None else [qvec] * len(parts)
+            for (_, part_form), part, part_vec in zip(parts, texts, vectors):
+                # Each part adds what the earlier parts have not quoted yet, unless what they quote holds the
+                # year, name or number it asks for ("When was the garden founded, and who founded it?").
+                ordered = ordered_quotes(part, part_vec, evidence, self.weights)
+
+                def quoted(q: Quote) -> bool:
+                    return any(p.evidence is q.evidence and p.lo <= q.unit <= p.hi for p in pieces)
+
+                kind = answer_type(part)
+                if ordered and quoted(ordered[0]) and (not kind or has_answer_type(kind, shown_text(ordered[0]), part)):
+                    continue
+                ranked = [q for q in ordered if not quoted(q)]
+                if pieces and ranked and not supported(support(part, ranked[0], self.weights)):
+                    continue  # a later part the material does not answer adds nothing
+                for p in self.compose(part, part_form, (), part_vec, ranked, evidence) if ranked else ():
                     if not any(q.evidence is p.evidence and q.lo <= p.lo <= q.hi for q in pieces):
                         pieces.append(p)
             return pieces or [single(quotes[0])]

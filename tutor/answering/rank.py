@@ -475,12 +475,20 @@ def spelled_out(acronym: str, evidence: list[Evidence]) -> tuple[Evidence, int, 
     return None
 
 
+def ordered_quotes(
+    question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
+) -> list[Quote]:
+    """The ranked quotes, with one that holds the kind of answer asked for, or the step at the place asked
+    for, moved to the front (see `typed_first`, `at_position_first`)."""
+    return at_position_first(question, typed_first(question, rank_quotes(question, qvec, evidence, weights)), weights)
+
+
 def ranked_support(
     question: str, qvec: np.ndarray, evidence: list[Evidence], weights: TermWeights | None = None
 ) -> tuple[list[Quote], float]:
     """The ranked quotes, and how well the material supports an answer (`support`). What an acronym
     stands for is supported exactly when a retrieved passage spells it out."""
-    quotes = at_position_first(question, typed_first(question, rank_quotes(question, qvec, evidence, weights)), weights)
+    quotes = ordered_quotes(question, qvec, evidence, weights)
     if unknown_key_terms(question, weights):
         return quotes, 0.0
     if acronym := asked_acronym(question):
