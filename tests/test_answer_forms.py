@@ -281,6 +281,16 @@ def test_list_items_run_on_as_prose_are_set_off_from_each_other(tutor):
     assert "language models; Used in Google Search" in text
 
 
+def test_a_term_the_course_only_lists_is_not_defined_by_the_list(tutor):
+    answer = tutor.ask("What is differential privacy?")
+    assert answer.abstained
+    assert answer.text.startswith("The course names differential privacy but does not say what it is.")
+    assert answer.citations and "differential privacy" in answer.citations[0].quote
+    # a term the course does define is answered, and so is a question for which thing a description means
+    assert not tutor.ask("What is model drift?").abstained
+    assert not tutor.ask("What is the primary goal in academia?").abstained
+
+
 def test_the_span_that_answers_is_marked(garden):
     answer = garden.ask("When was the community garden founded?")
     assert answer.highlights == ("1987",) and "1987" in answer.text

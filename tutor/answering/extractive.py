@@ -14,6 +14,7 @@ import numpy as np
 
 from tutor.answering.acronyms import asked_acronym, stands_for
 from tutor.answering.compose import (
+    NEAR_RATIO,
     Piece,
     also_retrieved,
     assemble,
@@ -34,7 +35,9 @@ from tutor.answering.rank import (
     Quote,
     TermWeights,
     coverage,
+    defines,
     ordered_quotes,
+    quote_text,
     ranked_support,
     shown_text,
     spelled_out,
@@ -72,6 +75,36 @@ def abstention(question: str, quotes: list[Quote], support: float, form: str | N
     return Draft(ABSTAIN_TEXT, True, (), form)
 
 
+# "What is differential privacy?": a thing's name of two to four words, no article, no "of" or "in".
+TERM_ASKED_RE = re.compile(
+    r"^\s*what\s+(?:is|are)\s+(?!the\b|an?\b)((?:(?!of\b|in\b|for\b)[\w-]+\s*){2,4})\??\s*$", re.I
+)
+
+
+def only_listed(question: str, quotes: list[Quote]) -> str | None:
+    """For "What is X?": X, when the course only names X among other things and nowhere near the top
+    says what it is ("Privacy: Federated learning and differential privacy" for "What is differential
+    privacy?"). X is a name for a thing: two words or more (a word of a label, "Model Drift: …", is no
+    mention), without an article or a description ("What is the largest city of Poland?" asks which thing
+    is meant, and "… is the capital and largest city of Poland" answers it)."""
+    found = TERM_ASKED_RE.match(question)
+    term = found.group(1).strip() if found else ""
+    if len(term.split()) < 2 or not quotes:
+        return None
+    near = [q for q in quotes[:DANGLING_CHECKED] if q.score >= NEAR_RATIO * quotes[0].score]
+    if any(defines(term, quote_text(q)) or defines(term, q.evidence.units[q.unit].context) for q in near):
+        return None
+    listed = re.compile(rf"(?:,|\band|\bor|:)\s+{re.escape(term)}\b|\b{re.escape(term)}\s*(?:,|\band\b|\bor\b)", re.I)
+    return term if listed.search(quote_text(quotes[0])) else None
+
+
+def mentioned_only(term: str, best: Quote, form: str | None) -> Draft:
+    """The refusal for a term the course names but does not explain, with where it names it."""
+    piece = single(best)
+    text, citations, _ = assemble([Piece(piece.evidence, piece.lo, piece.hi, piece.text)])
+    return Draft(f"The course names {term} but does not say what it is. It says: {text}", True, citations, form)
+
+
 def _speaks_of(question: str, quote: Quote, weights: TermWeights | None) -> bool:
     unit = quote.evidence.units[quote.unit]
     return coverage(question, f"{quote.evidence.chunk.section} {unit.context} {unit.text}", weights) >= NEARBY_COVERAGE
@@ -105,6 +138,8 @@ class ExtractiveAnswerer:
             return Draft(f"{ABSTAIN_TEXT}{named}", True, (), reading.form)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)
+        if reading.form == "definition" and (term := only_listed(question, quotes)):
+            return mentioned_only(term, quotes[0], reading.form)
         pieces = self.compose(question, reading.form, reading.parts, qvec, quotes, evidence)
         text, citations, used = assemble(pieces)
         return Draft(

@@ -138,7 +138,7 @@ DEFINITION_RE = re.compile(r"^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(.+?)\s*\
 DEFINITION_BONUS = 0.15
 
 
-def _defines(subject: str, text: str) -> bool:
+def defines(subject: str, text: str) -> bool:
     """Whether `text` reads as a definition of `subject` ("Model Drift: ...", "Deep learning is ...")."""
     head = re.sub(r"^(?:an?|the)\s+", "", text.strip().lower())
     subject = subject.lower()
@@ -328,7 +328,7 @@ def rank_quotes(
             )
             if excluded and _mostly(excluded, unit.text):
                 score -= EXCLUDED_PENALTY
-            if definition and _defines(definition.group(1), unit.text):
+            if definition and defines(definition.group(1), unit.text):
                 score += DEFINITION_BONUS
             if not why and _field_asked(label_terms, unit, kinds, ev.chunk.section):
                 score += LABEL_BONUS
