@@ -291,6 +291,15 @@ def test_a_term_the_course_only_lists_is_not_defined_by_the_list(tutor):
     assert not tutor.ask("What is the primary goal in academia?").abstained
 
 
+def test_a_question_about_a_name_the_best_passage_never_mentions_is_declined(tutor):
+    # "Proposed by Google researchers in 2017" is said of the Transformer, under its own heading
+    answer = tutor.ask("Which Google researchers proposed ResNet?")
+    assert answer.abstained and "does not mention ResNet" in answer.text
+    assert not tutor.ask("Which Google researchers proposed the Transformer?").abstained
+    # a name given or set aside, not asked about, does not count
+    assert not tutor.ask("Apart from GDPR, which regulation is a compliance challenge?").abstained
+
+
 def test_the_span_that_answers_is_marked(garden):
     answer = garden.ask("When was the community garden founded?")
     assert answer.highlights == ("1987",) and "1987" in answer.text

@@ -194,3 +194,10 @@ def test_terms_meet_without_accents_in_any_script_and_folding_a_long_text_is_the
     assert fold("e\u0301") == "e" and fold("Москва 東京") == "москва 東京"
     pieces = ["Schrödinger", " wrote ", "“naïve”", " texts ¶ ", "Ελληνικά"]
     assert fold("".join(pieces * 50)) == "".join(fold(p) for p in pieces * 50)
+
+
+def test_bm25_tells_the_share_of_passages_that_use_a_term():
+    bm25 = BM25(["Warsaw bridges", "Warsaw parks", "Kraków castles", "Gdańsk docks"])
+    (warsaw,) = terms("Warsaw")
+    (krakow,) = terms("Kraków")
+    assert bm25.share(warsaw) == 0.5 and bm25.share(krakow) == 0.25 and bm25.share("nowhere") == 0.0

@@ -48,6 +48,7 @@ class BM25:
         avg = float(lengths.mean()) if self.n else 1.0
         df = Counter(term for d in docs for term in d)
         self.idf = {t: math.log(1 + (self.n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.df = dict(df)  # how many passages use each term
         self.max_idf = math.log(1 + (self.n + 0.5) / 0.5)
         self._folded: set[str] | None = None  # the vocabulary without accents or digit groups, made on first use
         norm = k1 * (1 - b + b * lengths / max(avg, 1e-9))
@@ -72,6 +73,10 @@ class BM25:
         if self._folded is None:
             self._folded = {_fold(t) for t in self.idf}
         return _fold(term) in self._folded
+
+    def share(self, term: str) -> float:
+        """The share of passages that use the (stemmed) term."""
+        return self.df.get(term, 0) / max(self.n, 1)
 
     def weight(self, term: str) -> float:
         """How telling a (stemmed) term is: its IDF, or the highest IDF for a term the corpus never uses."""

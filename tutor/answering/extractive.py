@@ -36,6 +36,7 @@ from tutor.answering.rank import (
     TermWeights,
     coverage,
     defines,
+    names_elsewhere,
     ordered_quotes,
     quote_text,
     ranked_support,
@@ -63,16 +64,17 @@ def smalltalk_reply(text: str) -> str:
 
 
 def abstention(question: str, quotes: list[Quote], support: float, form: str | None,
-               weights: TermWeights | None = None) -> Draft:
-    """The refusal, with the nearest sentence of the course when it is close enough to help: it must
-    speak of most of what the question names (a question in another language, or about something
-    else, gets the refusal alone)."""
+               weights: TermWeights | None = None, why: str = "") -> Draft:
+    """The refusal (with `why`, if given), and the nearest sentence of the course when it is close enough
+    to help: it must speak of most of what the question names (a question in another language, or about
+    something else, gets the refusal alone)."""
+    refusal = f"{ABSTAIN_TEXT} {why}".strip()
     if quotes and support >= NEARBY_MIN_SUPPORT and _speaks_of(question, quotes[0], weights):
         best = quotes[0]
         piece = single(best)
         text, citations, _ = assemble([Piece(piece.evidence, piece.lo, piece.hi, piece.text)])
-        return Draft(f"{ABSTAIN_TEXT} Nearby, the course says: {text}", True, citations, form)
-    return Draft(ABSTAIN_TEXT, True, (), form)
+        return Draft(f"{refusal} Nearby, the course says: {text}", True, citations, form)
+    return Draft(refusal, True, (), form)
 
 
 # "What is differential privacy?": a thing's name of two to four words, no article, no "of" or "in".
@@ -138,6 +140,9 @@ class ExtractiveAnswerer:
             return Draft(f"{ABSTAIN_TEXT}{named}", True, (), reading.form)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)
+        if elsewhere := names_elsewhere(question, quotes[0], self.weights):
+            why = f"The passage nearest to it does not mention {' or '.join(dict.fromkeys(elsewhere))}."
+            return abstention(question, quotes, support, reading.form, self.weights, why)
         if reading.form == "definition" and (term := only_listed(question, quotes)):
             return mentioned_only(term, quotes[0], reading.form)
         pieces = self.compose(question, reading.form, reading.parts, qvec, quotes, evidence)

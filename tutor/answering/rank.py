@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -31,6 +32,7 @@ from tutor.answering.question import (
     parse,
     which_kinds,
 )
+from tutor.answering.wording import NUMBER_WORDS
 from tutor.chunking import LABEL_NAME_RE, LABEL_RE, ROW_SEP, Unit
 from tutor.models import PATH_SEP, Chunk, Citation
 from tutor.terms import terms
@@ -83,6 +85,10 @@ class TermWeights(Protocol):
 
     def knows(self, term: str) -> bool: ...
 
+    def uses(self, term: str) -> bool: ...
+
+    def share(self, term: str) -> float: ...
+
 
 # Words of a question that name something specific: an acronym ("SOTA"), a capitalised name that does
 # not open the question ("Keras"), a number or year ("2019").
@@ -113,6 +119,45 @@ def unknown_key_terms(question: str, weights: TermWeights | None) -> list[str]:
             found = terms(word)
             if word not in out and found and not any(weights.knows(t) for t in found):
                 out.append(word)
+    return out
+
+
+TOPIC_SHARE = 0.1  # a name used by this share of the passages or more is a subject of the whole course
+NAME_RUN_RE = re.compile(r"(?<![\w-])[A-Z][\w-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w-]*)+")
+WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+def names_elsewhere(question: str, best: Quote, weights: TermWeights | None) -> list[str]:
+    """The names, acronyms and numbers of what the question asks (from its wh-word on, not what it gives
+    or sets aside) that the course uses as written, but not in the passage (nor its headings) of the best
+    quote: an answer from there is about something else ("Which Google researchers proposed ResNet?" and
+    "Proposed by Google researchers in 2017" under "Example 2: Transformers"). A name of several words
+    is there as its initials too ("Global Positioning System", "GPS"), a number as its word ("7", "seven")."""
+    if weights is None or not hasattr(weights, "share"):
+        return []
+    asked = parse(question).asked
+    wh = WH_RE.search(asked)
+    asked = asked[wh.start() :] if wh else asked
+    chunk = best.evidence.chunk
+    # The document's name counts as said: an article's subject is rarely named in each of its passages.
+    present = term_set(f"{Path(chunk.source).stem.replace('_', ' ')} {chunk.section} {chunk.text}")
+    initials = {"".join(w[0] for w in run.group(0).split() if w[0].isupper()).lower(): run.span()
+                for run in NAME_RUN_RE.finditer(asked)}
+    out = []
+    for m in KEY_TERM_RE.finditer(asked):
+        before = asked[: m.start()].rstrip()
+        if not re.search(r"\w", before) or before.endswith((".", "?", "!", ":", ";", ",")):
+            continue  # a capital that only opens a sentence or clause names nothing
+        if any(a <= m.start() < b and name in present for name, (a, b) in initials.items()):
+            continue
+        found = terms(m.group(0))
+        word = next((w for w, digits in NUMBER_WORDS.items() if digits == m.group(0)), None)
+        if word and word in present:
+            continue
+        # A name many passages use is what the course is about, not what singles out one passage.
+        if (found and all(weights.uses(t) for t in found) and not any(t in present for t in found)
+                and not any(weights.share(t) >= TOPIC_SHARE for t in found)):
+            out.append(m.group(0))
     return out
 
 
