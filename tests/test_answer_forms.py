@@ -298,6 +298,8 @@ def test_a_question_about_a_name_the_best_passage_never_mentions_is_declined(tut
     assert not tutor.ask("Which Google researchers proposed the Transformer?").abstained
     # a name given or set aside, not asked about, does not count
     assert not tutor.ask("Apart from GDPR, which regulation is a compliance challenge?").abstained
+    # the sides of a comparison may each be in a passage of their own
+    assert not tutor.ask("Compare YOLO and ResNet.").abstained
 
 
 def test_the_span_that_answers_is_marked(garden):

@@ -140,7 +140,11 @@ class ExtractiveAnswerer:
             return Draft(f"{ABSTAIN_TEXT}{named}", True, (), reading.form)
         if not quotes or not supported(support):
             return abstention(question, quotes, support, reading.form, self.weights)
-        if elsewhere := names_elsewhere(question, quotes[0], self.weights):
+        # What the question names must be in the best sentence's passage; the sides of a comparison and the
+        # parts of a two-part question each may be in a retrieved passage of their own.
+        several = reading.form in ("comparison", "multipart")
+        passages = [ev.chunk for ev in evidence] if several else [quotes[0].evidence.chunk]
+        if elsewhere := names_elsewhere(question, passages, self.weights):
             why = f"The passage nearest to it does not mention {' or '.join(dict.fromkeys(elsewhere))}."
             return abstention(question, quotes, support, reading.form, self.weights, why)
         if reading.form == "definition" and (term := only_listed(question, quotes)):

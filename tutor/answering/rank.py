@@ -127,20 +127,20 @@ NAME_RUN_RE = re.compile(r"(?<![\w-])[A-Z][\w-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
-def names_elsewhere(question: str, best: Quote, weights: TermWeights | None) -> list[str]:
+def names_elsewhere(question: str, passages: list[Chunk], weights: TermWeights | None) -> list[str]:
     """The names, acronyms and numbers of what the question asks (from its wh-word on, not what it gives
-    or sets aside) that the course uses as written, but not in the passage (nor its headings) of the best
-    quote: an answer from there is about something else ("Which Google researchers proposed ResNet?" and
-    "Proposed by Google researchers in 2017" under "Example 2: Transformers"). A name of several words
-    is there as its initials too ("Global Positioning System", "GPS"), a number as its word ("7", "seven")."""
+    or sets aside) that the course uses as written, but none of `passages` (nor their headings) does: an
+    answer from there is about something else ("Which Google researchers proposed ResNet?" and "Proposed
+    by Google researchers in 2017" under "Example 2: Transformers"). A name of several words is there as
+    its initials too ("Global Positioning System", "GPS"), a number as its word ("7", "seven")."""
     if weights is None or not hasattr(weights, "share"):
         return []
     asked = parse(question).asked
     wh = WH_RE.search(asked)
     asked = asked[wh.start() :] if wh else asked
-    chunk = best.evidence.chunk
-    # The document's name counts as said: an article's subject is rarely named in each of its passages.
-    present = term_set(f"{Path(chunk.source).stem.replace('_', ' ')} {chunk.section} {chunk.text}")
+    # A document's name counts as said: an article's subject is rarely named in each of its passages.
+    present = frozenset().union(*(term_set(f"{Path(c.source).stem.replace('_', ' ')} {c.section} {c.text}")
+                                  for c in passages))
     initials = {"".join(w[0] for w in run.group(0).split() if w[0].isupper()).lower(): run.span()
                 for run in NAME_RUN_RE.finditer(asked)}
     out = []
