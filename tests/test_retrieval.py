@@ -201,3 +201,18 @@ def test_bm25_tells_the_share_of_passages_that_use_a_term():
     (warsaw,) = terms("Warsaw")
     (krakow,) = terms("Kraków")
     assert bm25.share(warsaw) == 0.5 and bm25.share(krakow) == 0.25 and bm25.share("nowhere") == 0.0
+
+
+def test_a_name_is_found_in_a_passage_under_a_word_made_from_it():
+    from tutor.answering.rank import names_elsewhere
+    from tutor.models import Chunk
+
+    texts = ["Western governments supported the groups.", "The German invasion began the war.",
+             "Rivers flow north.", "Lakes are cold.", "Hills are steep.", "Roads are long.", "Ships sail.",
+             "Trees grow.", "Birds sing.", "Fish swim.", "The West and Germany signed a treaty."]
+    bm25 = BM25(texts)
+    western = Chunk("a", "notes.md", "", texts[0], 0, len(texts[0]))
+    german = Chunk("b", "notes.md", "", texts[1], 0, len(texts[1]))
+    assert names_elsewhere("Which groups did the West support?", [western], bm25) == []
+    assert names_elsewhere("When did Germany invade?", [german], bm25) == []
+    assert names_elsewhere("When did Germany invade?", [western], bm25) == ["Germany"]

@@ -127,12 +127,21 @@ NAME_RUN_RE = re.compile(r"(?<![\w-])[A-Z][\w-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
+def _derived(term: str, present: frozenset[str]) -> bool:
+    """Whether `present` holds the term, or a word made from it or it from one ("West" and "Western",
+    "Germany" and "German"): the shorter a prefix of the longer, four letters or more."""
+    if term in present:
+        return True
+    return len(term) >= 4 and any(len(p) >= 4 and (p.startswith(term) or term.startswith(p)) for p in present)
+
+
 def names_elsewhere(question: str, passages: list[Chunk], weights: TermWeights | None) -> list[str]:
     """The names, acronyms and numbers of what the question asks (from its wh-word on, not what it gives
     or sets aside) that the course uses as written, but none of `passages` (nor their headings) does: an
     answer from there is about something else ("Which Google researchers proposed ResNet?" and "Proposed
     by Google researchers in 2017" under "Example 2: Transformers"). A name of several words is there as
-    its initials too ("Global Positioning System", "GPS"), a number as its word ("7", "seven")."""
+    its initials too ("Global Positioning System", "GPS"), a number as its word ("7", "seven"), a name as a
+    word made from it ("Western" for "West")."""
     if weights is None or not hasattr(weights, "share"):
         return []
     asked = parse(question).asked
@@ -155,7 +164,7 @@ def names_elsewhere(question: str, passages: list[Chunk], weights: TermWeights |
         if word and word in present:
             continue
         # A name many passages use is what the course is about, not what singles out one passage.
-        if (found and all(weights.uses(t) for t in found) and not any(t in present for t in found)
+        if (found and all(weights.uses(t) for t in found) and not any(_derived(t, present) for t in found)
                 and not any(weights.share(t) >= TOPIC_SHARE for t in found)):
             out.append(m.group(0))
     return out
