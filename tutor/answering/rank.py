@@ -148,8 +148,10 @@ def names_elsewhere(question: str, passages: list[Chunk], weights: TermWeights |
     wh = WH_RE.search(asked)
     asked = asked[wh.start() :] if wh else asked
     # A document's name counts as said: an article's subject is rarely named in each of its passages.
-    present = frozenset().union(*(term_set(f"{Path(c.source).stem.replace('_', ' ')} {c.section} {c.text}")
-                                  for c in passages))
+    # (Not remembered by `term_set`: passages are many and long, and each is read here only now and then.)
+    present = frozenset(
+        t for c in passages for t in terms(f"{Path(c.source).stem.replace('_', ' ')} {c.section} {c.text}")
+    )
     initials = {"".join(w[0] for w in run.group(0).split() if w[0].isupper()).lower(): run.span()
                 for run in NAME_RUN_RE.finditer(asked)}
     out = []
