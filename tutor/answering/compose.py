@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tutor.answering.question import TIME_RE, answer_type, named_in, parse
+from tutor.answering.question import STEP_NUMBER_RE, TIME_RE, answer_type, named_in, parse
 from tutor.answering.rank import Evidence, Quote, quote_text
 from tutor.chunking import LABEL_RE, ROW_SEP, Unit
 from tutor.models import PATH_SEP, Citation
@@ -30,7 +30,6 @@ from tutor.terms import terms
 
 MAX_ITEMS = 8  # a longer list ends with "and N more"
 SENTENCE_END_RE = re.compile(r"""[.!?:;)\]"'”’]\s*(?:\[\d+\])?$""")
-STEP_LABEL_RE = re.compile(r"^\s*(?:step|stage|phase)\s+\d+\b", re.I)
 FOLLOW_RATIO = 0.7  # the next sentence of the paragraph joins a quote when it scores this fraction of it
 NEAR_RATIO = 0.85  # a unit scoring this fraction of the best may stand in for it (a list, a side)
 EXPLAIN_RATIO = 0.7  # units at this fraction of the best may join an explanation
@@ -267,7 +266,7 @@ def list_pieces(
             pieces.append(Piece(q.evidence, head, head, _lead_line(units[head].text)))
         for n, j in enumerate(items[:MAX_ITEMS], start=1):
             # "Step 3: …" carries its own number
-            bullet = f"{n}. " if numbered and not STEP_LABEL_RE.match(units[j].text) else "- "
+            bullet = f"{n}. " if numbered and not STEP_NUMBER_RE.match(units[j].text.lstrip()) else "- "
             pieces.append(Piece(q.evidence, j, j, units[j].text, bullet))
         if len(items) > MAX_ITEMS:
             pieces.append(Piece(q.evidence, items[MAX_ITEMS], items[-1], f"… and {len(items) - MAX_ITEMS} more", "- "))

@@ -124,6 +124,7 @@ def unknown_key_terms(question: str, weights: TermWeights | None) -> list[str]:
 
 TOPIC_SHARE = 0.1  # a name used by this share of the passages or more is a subject of the whole course
 NAME_RUN_RE = re.compile(r"(?<![\w-])[A-Z][\w-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w-]*)+")
+DIGIT_WORDS = {digits: word for word, digits in NUMBER_WORDS.items()}  # "7": "seven"
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
@@ -162,8 +163,7 @@ def names_elsewhere(question: str, passages: list[Chunk], weights: TermWeights |
         if any(a <= m.start() < b and name in present for name, (a, b) in initials.items()):
             continue
         found = terms(m.group(0))
-        word = next((w for w, digits in NUMBER_WORDS.items() if digits == m.group(0)), None)
-        if word and word in present:
+        if DIGIT_WORDS.get(m.group(0)) in present:
             continue
         # A name many passages use is what the course is about, not what singles out one passage.
         if (found and all(weights.uses(t) for t in found) and not any(_derived(t, present) for t in found)
